@@ -1,0 +1,38 @@
+//! Types that cross the API boundary (IPC to the UI, `heronctl --json`).
+//!
+//! They are kept apart from the domain types so the domain can change without changing
+//! what the UI sees, and so nothing secret crosses by accident.
+
+use heron_policy::{AccountConfig, TransportSecurity};
+use serde::Serialize;
+
+/// An account as the UI and `heronctl accounts` show it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AccountSummary {
+    /// Admin-chosen id.
+    pub id: String,
+    /// The user's name.
+    pub display_name: String,
+    /// Primary address.
+    pub email: String,
+    /// `imaps://host:port` or `imap+starttls://host:port`, for support screens.
+    pub incoming: String,
+    /// `smtps://host:port` or `smtp+starttls://host:port`.
+    pub outgoing: String,
+}
+
+impl From<&AccountConfig> for AccountSummary {
+    fn from(a: &AccountConfig) -> Self {
+        let url = |scheme: &str, e: &heron_policy::Endpoint| match e.security {
+            TransportSecurity::Tls => format!("{scheme}s://{}:{}", e.host, e.port),
+            TransportSecurity::Starttls => format!("{scheme}+starttls://{}:{}", e.host, e.port),
+        };
+        Self {
+            id: a.id.to_string(),
+            display_name: a.display_name.clone(),
+            email: a.email.clone(),
+            incoming: url("imap", &a.imap),
+            outgoing: url("smtp", &a.smtp),
+        }
+    }
+}

@@ -1,0 +1,438 @@
+//! Heron's real-server test harness.
+//!
+//! One [`Stack`] is a set of real servers from Debian packages, each with its own config
+//! and state under one directory, on 127.0.0.1 high ports, started without systemd:
+//! Dovecot (IMAP, LMTP, SASL), Postfix (submission, delivering to Dovecot), Radicale
+//! (CalDAV/CardDAV) and OpenLDAP (the company directory). Tests, benchmarks and the
+//! demo share it: [`Stack::ensure`] starts it or reuses the running one, and each test
+//! takes fresh users from [`Stack::add_user`] so parallel tests never see each other's
+//! mail.
+
+pub mod directory_data;
+pub mod seed;
+pub mod servers;
+pub mod tls;
+
+use std::collections::BTreeMap;
+use std::fs::OpenOptions;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+
+pub use servers::{LDAP_ADMIN_DN, LDAP_BASE_DN, MAIL_DOMAIN, Ports};
+
+/// Environment variable naming the stack directory (default `/tmp/heron-harness`).
+pub const DIR_ENV: &str = "HERON_HARNESS_DIR";
+/// Environment variable with the port base (default 31000; IMAPS is base + 993).
+pub const PORT_BASE_ENV: &str = "HERON_HARNESS_PORT_BASE";
+/// The port base when none is set.
+pub const DEFAULT_PORT_BASE: u16 = 31000;
+/// The users every stack has, with the people of the same uid in the directory.
+pub const DEFAULT_USERS: &[&str] = &["alice", "bob", "carol"];
+const LDAP_ADMIN_PASSWORD: &str = "heron-ldap-admin";
+
+/// A mail (and calendar) account on the stack.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// Full address, which is also the login.
+    pub address: String,
+    /// The password, in clear: this is a throw-away loopback stack.
+    pub password: String,
+}
+
+/// What a running stack is: written to `stack.json` in its directory.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StackInfo {
+    /// The stack directory.
+    pub dir: PathBuf,
+    /// Its ports.
+    pub ports: Ports,
+    /// The CA that signed every server certificate.
+    pub ca_pem: PathBuf,
+    /// Server name -> pid of the process to stop.
+    pub pids: BTreeMap<String, u32>,
+    /// The directory's admin DN password.
+    pub ldap_admin_password: String,
+}
+
+/// A running stack.
+#[derive(Clone, Debug)]
+pub struct Stack {
+    info: StackInfo,
+    layout: servers::Layout,
+}
+
+/// The order servers start in; they stop in the reverse order.
+const SERVERS: &[&str] = &["dovecot", "postfix", "radicale", "slapd"];
+
+impl Stack {
+    /// The stack directory from the environment, or the default.
+    pub fn default_dir() -> PathBuf {
+        std::env::var_os(DIR_ENV)
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("/tmp/heron-harness"))
+    }
+
+    /// The port base from the environment, or the default.
+    pub fn port_base() -> Result<u16> {
+        match std::env::var(PORT_BASE_ENV) {
+            Ok(text) => text
+                .parse()
+                .with_context(|| format!("{PORT_BASE_ENV}={text:?} is not a port number")),
+            Err(_) => Ok(DEFAULT_PORT_BASE),
+        }
+    }
+
+    /// Starts the stack in the default directory, or reuses it when it is running.
+    pub fn ensure() -> Result<Self> {
+        Self::ensure_at(&Self::default_dir(), Self::port_base()?)
+    }
+
+    /// Starts the stack in `dir`, or reuses it when all its servers are running.
+    /// Safe to call from several processes at once: they serialise on a lock file.
+    pub fn ensure_at(dir: &Path, port_base: u16) -> Result<Self> {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("Cannot create the stack directory {}", dir.display()))?;
+        let _lock = lock(dir)?;
+        let layout = servers::Layout {
+            root: dir.to_path_buf(),
+        };
+        if let Some(info) = read_info(dir)? {
+            if info.ports == Ports::from_base(port_base)? && running(&info) {
+                return Ok(Self { info, layout });
+            }
+            stop_pids(&info)?;
+        }
+        let info = start(dir, &layout, port_base)?;
+        write_info(dir, &info)?;
+        Ok(Self { info, layout })
+    }
+
+    /// Stops the stack in `dir`, if one is running; its files stay for inspection.
+    pub fn stop_at(dir: &Path) -> Result<bool> {
+        if !dir.exists() {
+            return Ok(false);
+        }
+        let _lock = lock(dir)?;
+        let Some(info) = read_info(dir)? else {
+            return Ok(false);
+        };
+        stop_pids(&info)?;
+        std::fs::remove_file(dir.join("stack.json"))?;
+        Ok(true)
+    }
+
+    /// What the stack is.
+    pub fn info(&self) -> &StackInfo {
+        &self.info
+    }
+
+    /// Its ports.
+    pub fn ports(&self) -> Ports {
+        self.info.ports
+    }
+
+    /// The CA certificate clients must trust.
+    pub fn ca_pem(&self) -> &Path {
+        &self.info.ca_pem
+    }
+
+    /// Where a server's log is.
+    pub fn log(&self, server: &str) -> PathBuf {
+        self.layout.log(server)
+    }
+
+    /// One of the default users (`alice`, `bob`, `carol`).
+    pub fn user(&self, name: &str) -> Result<User> {
+        if !DEFAULT_USERS.contains(&name) {
+            bail!("{name:?} is not a default user of the stack ({DEFAULT_USERS:?})");
+        }
+        Ok(default_user(name))
+    }
+
+    /// Creates a fresh user no other test uses: `<prefix>-<pid>-<n>@example.test`.
+    pub fn add_user(&self, prefix: &str) -> Result<User> {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let local = format!("{prefix}-{}-{n}", std::process::id());
+        let user = User {
+            address: format!("{local}@{MAIL_DOMAIN}"),
+            password: format!("pw-{local}"),
+        };
+        {
+            let _lock = lock(&self.info.dir)?;
+            register_user(&self.layout, &user)?;
+        }
+        self.wait_until_user_can_log_in(&user)?;
+        Ok(user)
+    }
+
+    /// Dovecot re-reads its passwd-file at most once a second, so a user added right
+    /// after a login can be unknown for a moment; a test must not see that.
+    fn wait_until_user_can_log_in(&self, user: &User) -> Result<()> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let status = Command::new("doveadm")
+                .arg("-c")
+                .arg(self.layout.dovecot_conf())
+                .args(["auth", "test", &user.address, &user.password])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .context("Cannot run doveadm")?;
+            if status.success() {
+                return Ok(());
+            }
+            if std::time::Instant::now() > deadline {
+                bail!(
+                    "Dovecot did not accept the new user {} within 10 s",
+                    user.address
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Fills a user's mailbox with generated mail and lets Dovecot index it.
+    pub fn seed_mailbox(
+        &self,
+        user: &User,
+        options: &seed::SeedOptions,
+    ) -> Result<seed::SeedReport> {
+        let maildir = self.layout.maildir(&user.address)?;
+        let report = seed::seed_maildir(&maildir, options)?;
+        self.adopt_maildir(user, &maildir)?;
+        Ok(report)
+    }
+
+    /// Hands files written into a user's Maildir to the mail user and makes Dovecot
+    /// see them (assigning UIDs).
+    pub fn adopt_maildir(&self, user: &User, maildir: &Path) -> Result<()> {
+        let home = maildir
+            .parent()
+            .context("A Maildir has a parent directory")?;
+        let (uid, gid) = servers::mail_owner()?;
+        servers::run_checked(
+            Command::new("chown")
+                .arg("-R")
+                .arg(format!("{uid}:{gid}"))
+                .arg(home),
+            &self.layout.log("seed"),
+            "chown",
+        )?;
+        self.doveadm(&["force-resync", "-u", &user.address, "*"])
+    }
+
+    /// Runs a doveadm command against the stack's Dovecot.
+    pub fn doveadm(&self, args: &[&str]) -> Result<()> {
+        servers::run_checked(
+            Command::new("doveadm")
+                .arg("-c")
+                .arg(self.layout.dovecot_conf())
+                .args(args),
+            &self.layout.log("doveadm"),
+            "doveadm",
+        )
+    }
+
+    /// The managed configuration (the format `heronctl --config` and the app read) that
+    /// provisions `user` on this stack, trusting the stack's CA.
+    pub fn heron_config(
+        &self,
+        account_id: &str,
+        display_name: &str,
+        user: &User,
+    ) -> serde_json::Value {
+        let ports = self.ports();
+        serde_json::json!({
+            "accounts": [{
+                "id": account_id,
+                "display_name": display_name,
+                "email": user.address,
+                "password": user.password,
+                "imap": {"host": "127.0.0.1", "port": ports.imaps, "security": "tls"},
+                "smtp": {"host": "127.0.0.1", "port": ports.submissions, "security": "tls"},
+                "dav_url": format!("https://127.0.0.1:{}/", ports.dav),
+                "ldap": {
+                    "url": format!("ldaps://127.0.0.1:{}", ports.ldaps),
+                    "base_dn": LDAP_BASE_DN,
+                },
+            }],
+            "security": {"extra_ca_files": [self.ca_pem()]},
+        })
+    }
+}
+
+fn default_user(name: &str) -> User {
+    User {
+        address: format!("{name}@{MAIL_DOMAIN}"),
+        password: format!("heron-{name}-pw"),
+    }
+}
+
+fn start(dir: &Path, layout: &servers::Layout, port_base: u16) -> Result<StackInfo> {
+    if !is_root()? {
+        bail!(
+            "The test stack runs Postfix and Dovecot under their system users and must be \
+             started as root (CI and the dev machines are); run it with sudo"
+        );
+    }
+    let ports = Ports::from_base(port_base)?;
+    ports.check_free()?;
+    let tls = tls::ensure_pki(&dir.join("tls"))?;
+    servers::write_dovecot_config(layout, &ports, &tls)?;
+    servers::write_postfix_config(layout, &ports, &tls)?;
+    servers::write_radicale_config(layout, &ports, &tls)?;
+    let ldif = directory_data::organisation_ldif(
+        LDAP_BASE_DN,
+        MAIL_DOMAIN,
+        &directory_data::PhotoSource::Bundled,
+    )?;
+    servers::write_slapd_config(layout, &tls, LDAP_ADMIN_PASSWORD, &ldif)?;
+    for name in DEFAULT_USERS {
+        register_user(layout, &default_user(name))?;
+    }
+
+    let mut info = StackInfo {
+        dir: dir.to_path_buf(),
+        ports,
+        ca_pem: tls.ca_pem.clone(),
+        pids: BTreeMap::new(),
+        ldap_admin_password: LDAP_ADMIN_PASSWORD.to_owned(),
+    };
+    if let Err(e) = start_servers(layout, &ports, &mut info.pids) {
+        // Leave nothing half-started behind.
+        let _ = stop_pids(&info);
+        return Err(e);
+    }
+    Ok(info)
+}
+
+fn start_servers(
+    layout: &servers::Layout,
+    ports: &Ports,
+    pids: &mut BTreeMap<String, u32>,
+) -> Result<()> {
+    for &server in SERVERS {
+        let (pid, listening): (u32, Vec<(u16, &str)>) = match server {
+            "dovecot" => (
+                servers::start_dovecot(layout)?,
+                vec![
+                    (ports.imap, "IMAP"),
+                    (ports.imaps, "IMAPS"),
+                    (ports.lmtp, "LMTP"),
+                    (ports.sasl, "SASL"),
+                ],
+            ),
+            "postfix" => (
+                servers::start_postfix(layout)?,
+                vec![
+                    (ports.submission, "submission"),
+                    (ports.submissions, "submissions"),
+                ],
+            ),
+            "radicale" => (
+                servers::start_radicale(layout)?,
+                vec![(ports.dav, "Radicale")],
+            ),
+            _ => (
+                servers::start_slapd(layout, ports)?,
+                vec![(ports.ldap, "LDAP"), (ports.ldaps, "LDAPS")],
+            ),
+        };
+        pids.insert(server.to_owned(), pid);
+        for (port, what) in listening {
+            servers::wait_for_port(port, what, &layout.log(server))?;
+        }
+    }
+    Ok(())
+}
+
+fn register_user(layout: &servers::Layout, user: &User) -> Result<()> {
+    append_line_once(
+        &layout.dovecot_users(),
+        &format!("{}:{{PLAIN}}{}::::::", user.address, user.password),
+    )?;
+    append_line_once(
+        &layout.radicale_users(),
+        &format!("{}:{}", user.address, user.password),
+    )
+}
+
+fn append_line_once(path: &Path, line: &str) -> Result<()> {
+    let existing = std::fs::read_to_string(path).unwrap_or_default();
+    if existing.lines().any(|l| l == line) {
+        return Ok(());
+    }
+    let mut file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("Cannot open {}", path.display()))?;
+    // One write, so a server reading the file never sees half a line.
+    file.write_all(format!("{line}\n").as_bytes())?;
+    Ok(())
+}
+
+fn running(info: &StackInfo) -> bool {
+    SERVERS.iter().all(|s| {
+        info.pids
+            .get(*s)
+            .is_some_and(|pid| servers::process_alive(*pid))
+    }) && servers::port_open(info.ports.imaps)
+        && servers::port_open(info.ports.submissions)
+}
+
+fn stop_pids(info: &StackInfo) -> Result<()> {
+    for server in SERVERS.iter().rev() {
+        if let Some(pid) = info.pids.get(*server) {
+            servers::stop_process(*pid, Duration::from_secs(10))
+                .with_context(|| format!("Cannot stop {server} (pid {pid})"))?;
+        }
+    }
+    Ok(())
+}
+
+fn read_info(dir: &Path) -> Result<Option<StackInfo>> {
+    let path = dir.join("stack.json");
+    match std::fs::read_to_string(&path) {
+        // An unreadable description (older format, torn write) means: start afresh.
+        Ok(text) => Ok(serde_json::from_str(&text).ok()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("Cannot read {}", path.display())),
+    }
+}
+
+fn write_info(dir: &Path, info: &StackInfo) -> Result<()> {
+    let tmp = dir.join("stack.json.tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(info)?)?;
+    std::fs::rename(&tmp, dir.join("stack.json"))?;
+    Ok(())
+}
+
+/// Holds the stack directory's lock until dropped (closing the file releases it).
+fn lock(dir: &Path) -> Result<std::fs::File> {
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join("lock"))
+        .context("Cannot open the stack lock file")?;
+    file.lock().context("Cannot lock the stack directory")?;
+    Ok(file)
+}
+
+fn is_root() -> Result<bool> {
+    let status =
+        std::fs::read_to_string("/proc/self/status").context("Cannot read /proc/self/status")?;
+    Ok(status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|rest| rest.split_whitespace().nth(1))
+        .is_some_and(|euid| euid == "0"))
+}

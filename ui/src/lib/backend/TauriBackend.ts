@@ -1,0 +1,27 @@
+import { invoke } from '@tauri-apps/api/core';
+import type { IBackend } from './IBackend';
+import { toApiError } from './errors';
+import type { AccountSummary, AppInfo, Profile } from './types';
+
+/** `IBackend` over Tauri commands. Names match `generate_handler!` in src-tauri/lib.rs. */
+export class TauriBackend implements IBackend {
+  appInfo(): Promise<AppInfo> {
+    return call<AppInfo>('app_info');
+  }
+
+  profile(): Promise<Profile | null> {
+    return call<Profile | null>('profile');
+  }
+
+  accounts(): Promise<AccountSummary[]> {
+    return call<AccountSummary[]>('accounts');
+  }
+}
+
+async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (reason) {
+    throw toApiError(reason);
+  }
+}

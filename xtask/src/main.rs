@@ -1,0 +1,249 @@
+//! Heron's developer entry points: `cargo xtask demo`, `cargo xtask test`, and the
+//! pieces they are made of. Each step says what it does before it does it, and every
+//! process a step starts is stopped when the step ends, also when it fails.
+
+mod e2e;
+mod process;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use heron_harness::{Stack, seed::SeedOptions};
+
+use crate::process::{Step, run};
+
+#[derive(Parser, Debug)]
+#[command(name = "cargo xtask", about = "Heron's developer entry points")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Install what is missing, build, start the demo servers with sample mail, provision
+    /// a demo account and open the window.
+    Demo {
+        /// Run the window inside a virtual X server (for machines without a display) and
+        /// save a screenshot after it starts.
+        #[arg(long)]
+        xvfb: bool,
+        /// How many messages to seed into the demo mailbox (once per stack).
+        #[arg(long, default_value_t = 2000)]
+        messages: usize,
+    },
+    /// Install what is missing, start the real servers, run every test (Rust, UI unit,
+    /// end-to-end in the real window), and stop everything it started.
+    Test {
+        /// Skip the end-to-end suite in the real window.
+        #[arg(long)]
+        no_e2e: bool,
+        /// Copy the end-to-end screenshots to docs/screenshots/.
+        #[arg(long)]
+        update_screenshots: bool,
+    },
+    /// Only the end-to-end suite (expects a built app; builds it when missing).
+    E2e {
+        /// Copy the screenshots to docs/screenshots/.
+        #[arg(long)]
+        update_screenshots: bool,
+    },
+    /// Start or stop the real-server stack by hand.
+    Stack {
+        #[command(subcommand)]
+        action: StackAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum StackAction {
+    /// Start (or reuse) the stack and print its description.
+    Start,
+    /// Stop it.
+    Stop,
+}
+
+fn main() -> std::process::ExitCode {
+    match dispatch(Cli::parse()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<()> {
+    let root = workspace_root()?;
+    match cli.command {
+        Cmd::Demo { xvfb, messages } => demo(&root, xvfb, messages),
+        Cmd::Test {
+            no_e2e,
+            update_screenshots,
+        } => test(&root, !no_e2e, update_screenshots),
+        Cmd::E2e { update_screenshots } => {
+            let stack = Stack::ensure()?;
+            ensure_ui_deps(&root)?;
+            build_app(&root)?;
+            e2e::run_suite(&root, &stack, update_screenshots)
+        }
+        Cmd::Stack { action } => match action {
+            StackAction::Start => {
+                let stack = Stack::ensure()?;
+                println!("{}", serde_json::to_string_pretty(stack.info())?);
+                Ok(())
+            }
+            StackAction::Stop => {
+                Stack::stop_at(&Stack::default_dir())?;
+                Ok(())
+            }
+        },
+    }
+}
+
+fn workspace_root() -> Result<PathBuf> {
+    let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir
+        .parent()
+        .map(Path::to_path_buf)
+        .context("xtask lives one level below the workspace root")
+}
+
+/// System packages and tools: the project's own script, idempotent.
+fn install_deps(root: &Path) -> Result<()> {
+    run(Step::new("Checking system packages", "bash").arg(root.join("scripts/install-deps.sh")))
+}
+
+/// `npm ci` when node_modules is missing or older than the lockfile.
+fn ensure_ui_deps(root: &Path) -> Result<()> {
+    let ui = root.join("ui");
+    let installed = ui.join("node_modules/.package-lock.json");
+    let lock = ui.join("package-lock.json");
+    let fresh = match (std::fs::metadata(&installed), std::fs::metadata(&lock)) {
+        (Ok(i), Ok(l)) => i.modified()? >= l.modified()?,
+        _ => false,
+    };
+    if fresh {
+        return Ok(());
+    }
+    run(Step::new("Installing UI packages (npm ci)", "npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .cwd(&ui))
+}
+
+/// The app as users get it (bundled UI, no dev server), debug profile so that it shares
+/// the test build's artifacts.
+fn build_app(root: &Path) -> Result<PathBuf> {
+    run(Step::new(
+        "Building the app (tauri build --debug --no-bundle)",
+        root.join("ui/node_modules/.bin/tauri"),
+    )
+    .args(["build", "--debug", "--no-bundle", "--ci"])
+    .cwd(root))?;
+    let binary = target_dir(root).join("debug/heron");
+    if !binary.exists() {
+        bail!("tauri build finished but {} is missing", binary.display());
+    }
+    Ok(binary)
+}
+
+/// Cargo's target directory (CARGO_TARGET_DIR may move it out of the clone).
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|p| if p.is_absolute() { p } else { root.join(p) })
+        .unwrap_or_else(|| root.join("target"))
+}
+
+fn test(root: &Path, with_e2e: bool, update_screenshots: bool) -> Result<()> {
+    install_deps(root)?;
+    ensure_ui_deps(root)?;
+    let started = std::time::Instant::now();
+    let stack = Stack::ensure()?;
+    eprintln!("==> Test stack running in {}", stack.info().dir.display());
+    let result = (|| -> Result<()> {
+        run(Step::new("UI: type and accessibility check", "npm")
+            .args(["run", "check"])
+            .cwd(root.join("ui")))?;
+        run(Step::new("UI: unit tests (Vitest)", "npm")
+            .args(["test"])
+            .cwd(root.join("ui")))?;
+        if with_e2e {
+            // Builds ui/dist too, which the Rust tests of the shell embed.
+            build_app(root)?;
+        } else {
+            run(Step::new("UI: production build", "npm")
+                .args(["run", "build"])
+                .cwd(root.join("ui")))?;
+        }
+        run(Step::new(
+            "Rust: every test of the workspace against the real servers",
+            "cargo",
+        )
+        .args([
+            "test",
+            "--workspace",
+            "--locked",
+            "--features",
+            "heron/custom-protocol",
+        ])
+        .env(heron_harness::DIR_ENV, &stack.info().dir)
+        .cwd(root))?;
+        if with_e2e {
+            e2e::run_suite(root, &stack, update_screenshots)?;
+        }
+        Ok(())
+    })();
+    let stopped = Stack::stop_at(&stack.info().dir);
+    result?;
+    stopped?;
+    eprintln!(
+        "==> Every test passed in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn demo(root: &Path, xvfb: bool, messages: usize) -> Result<()> {
+    install_deps(root)?;
+    ensure_ui_deps(root)?;
+    let binary = build_app(root)?;
+    let stack = Stack::ensure()?;
+    let alice = stack.user("alice")?;
+    let marker = stack.info().dir.join("demo-seeded");
+    if !marker.exists() {
+        eprintln!("==> Seeding {messages} messages into {}", alice.address);
+        let options = SeedOptions::new(messages, "Alice Martin", &alice.address);
+        stack.seed_mailbox(&alice, &options)?;
+        std::fs::write(&marker, messages.to_string())?;
+    }
+    let config = stack.info().dir.join("demo-policy.json");
+    let mut policy = stack.heron_config("demo", "Alice Martin", &alice);
+    policy["accounts"][0]["profile"] = serde_json::json!({
+        "department": "Engineering / Mail Client",
+        "title": "Software Engineer",
+        "phone": "+86 21 5555 0101",
+    });
+    std::fs::write(&config, serde_json::to_string_pretty(&policy)?)?;
+    eprintln!("==> Managed configuration written to {}", config.display());
+    eprintln!(
+        "==> Servers: IMAPS 127.0.0.1:{}, SMTPS 127.0.0.1:{}; stop them with `cargo xtask stack stop`",
+        stack.ports().imaps,
+        stack.ports().submissions
+    );
+    let display_missing =
+        std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none();
+    if xvfb {
+        e2e::demo_under_xvfb(root, &binary, &config)
+    } else if display_missing {
+        bail!(
+            "No display: DISPLAY and WAYLAND_DISPLAY are unset. Run this from a desktop session, \
+             or `cargo xtask demo --xvfb` to run the window in a virtual display and save a screenshot"
+        )
+    } else {
+        run(Step::new("Opening Heron", &binary)
+            .env("HERON_CONFIG", &config)
+            .cwd(root))
+    }
+}
