@@ -160,6 +160,8 @@ fn test(root: &Path, with_e2e: bool, update_screenshots: bool) -> Result<()> {
     install_deps(root)?;
     ensure_ui_deps(root)?;
     let started = std::time::Instant::now();
+    // A stack the developer already runs (say, for the demo) is used and left running.
+    let was_running = Stack::running_at(&Stack::default_dir())?;
     let stack = Stack::ensure()?;
     eprintln!("==> Test stack running in {}", stack.info().dir.display());
     let result = (|| -> Result<()> {
@@ -195,7 +197,11 @@ fn test(root: &Path, with_e2e: bool, update_screenshots: bool) -> Result<()> {
         }
         Ok(())
     })();
-    let stopped = Stack::stop_at(&stack.info().dir);
+    let stopped = if was_running {
+        Ok(false)
+    } else {
+        Stack::stop_at(&stack.info().dir)
+    };
     result?;
     stopped?;
     eprintln!(

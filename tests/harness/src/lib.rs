@@ -113,6 +113,11 @@ impl Stack {
         Ok(Self { info, layout })
     }
 
+    /// Whether a stack runs in `dir` (all its servers alive and listening).
+    pub fn running_at(dir: &Path) -> Result<bool> {
+        Ok(read_info(dir)?.is_some_and(|info| running(&info)))
+    }
+
     /// Stops the stack in `dir`, if one is running; its files stay for inspection.
     pub fn stop_at(dir: &Path) -> Result<bool> {
         if !dir.exists() {
@@ -390,12 +395,27 @@ fn running(info: &StackInfo) -> bool {
 
 fn stop_pids(info: &StackInfo) -> Result<()> {
     for server in SERVERS.iter().rev() {
-        if let Some(pid) = info.pids.get(*server) {
+        if let Some(pid) = info.pids.get(*server)
+            && belongs_to_stack(server, *pid, &info.dir)
+        {
             servers::stop_process(*pid, Duration::from_secs(10))
                 .with_context(|| format!("Cannot stop {server} (pid {pid})"))?;
         }
     }
     Ok(())
+}
+
+/// Whether `pid` is still the server the stack started: after a reboot the number may
+/// belong to an unrelated process, which must never be signalled.
+fn belongs_to_stack(server: &str, pid: u32, dir: &Path) -> bool {
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    let cmdline = String::from_utf8_lossy(&cmdline);
+    if server == "postfix" {
+        // Postfix's master re-executes itself without the config directory in argv.
+        cmdline.starts_with("/usr/lib/postfix/sbin/master")
+    } else {
+        cmdline.contains(&*dir.to_string_lossy())
+    }
 }
 
 fn read_info(dir: &Path) -> Result<Option<StackInfo>> {

@@ -1,0 +1,71 @@
+//! `heronctl` as admins and scripts run it: exit codes, text and JSON output.
+
+// Test code: a failed unwrap is a failed test, with the error in its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn heronctl(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_heronctl"))
+        .args(args)
+        .env_remove("HERON_CONFIG")
+        .output()
+        .unwrap()
+}
+
+fn repo_file(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(path)
+}
+
+#[test]
+fn the_committed_harness_example_is_a_valid_configuration() {
+    let example = repo_file("docs/examples/harness.json");
+    let out = heronctl(&["policy", "check", example.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("valid, 1 account(s)"));
+}
+
+#[test]
+fn an_invalid_configuration_fails_with_file_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.json");
+    std::fs::write(&path, "{\n  \"acounts\": []\n}\n").unwrap();
+    let out = heronctl(&["policy", "check", path.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("bad.json:2:"), "{stderr}");
+    assert!(stderr.contains("acounts"), "{stderr}");
+}
+
+#[test]
+fn accounts_json_lists_provisioned_accounts_without_secrets() {
+    let example = repo_file("docs/examples/harness.json");
+    let out = heronctl(&["--config", example.to_str().unwrap(), "accounts", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let accounts: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(accounts[0]["email"], "alice@example.test");
+    assert_eq!(accounts[0]["incoming"], "imaps://127.0.0.1:31993");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("heron-alice-pw"));
+}
+
+#[test]
+fn without_any_configuration_there_is_no_profile_and_no_error() {
+    let out = heronctl(&["profile"]);
+    // On a machine with /etc/heron/policies.json this reads it; here there is none.
+    if Path::new("/etc/heron/policies.json").exists() {
+        return;
+    }
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("No account is configured"));
+}
