@@ -79,15 +79,7 @@ pub fn run_suite(root: &Path, stack: &Stack, update_screenshots: bool) -> Result
     let target = crate::target_dir(root);
     let out = fresh_dir(target.join("e2e"))?;
     let app = target.join("debug/heron");
-    let alice = stack.user("alice")?;
-    let config = out.join("policy.json");
-    let mut policy = stack.heron_config("demo", "Alice Martin", &alice);
-    policy["accounts"][0]["profile"] = serde_json::json!({
-        "department": "Engineering / Mail Client",
-        "title": "Software Engineer",
-        "phone": "+86 21 5555 0101",
-    });
-    std::fs::write(&config, serde_json::to_string_pretty(&policy)?)?;
+    let config = crate::write_demo_policy(stack, &out.join("policy.json"))?;
 
     let display = VirtualDisplay::start(&out)?;
     let port = free_port()?;

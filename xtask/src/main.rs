@@ -179,11 +179,16 @@ fn test(root: &Path, with_e2e: bool, update_screenshots: bool) -> Result<()> {
                 .args(["run", "build"])
                 .cwd(root.join("ui")))?;
         }
+        // A private session bus with an unlocked Secret Service, as a desktop login has:
+        // the store keeps its key in the OS keyring and its tests use the real one.
         run(Step::new(
             "Rust: every test of the workspace against the real servers",
-            "cargo",
+            "dbus-run-session",
         )
+        .arg("--")
+        .arg(root.join("scripts/with-keyring.sh"))
         .args([
+            "cargo",
             "test",
             "--workspace",
             "--locked",
@@ -211,6 +216,21 @@ fn test(root: &Path, with_e2e: bool, update_screenshots: bool) -> Result<()> {
     Ok(())
 }
 
+/// The managed configuration the demo and the end-to-end suite run with: alice on the
+/// stack, with the profile fields an admin would provision.
+fn write_demo_policy(stack: &Stack, path: &Path) -> Result<PathBuf> {
+    let alice = stack.user("alice")?;
+    let mut policy = stack.heron_config("demo", "Alice Martin", &alice);
+    policy["accounts"][0]["profile"] = serde_json::json!({
+        "department": "Engineering / Mail Client",
+        "title": "Software Engineer",
+        "phone": "+86 21 5555 0101",
+    });
+    std::fs::write(path, serde_json::to_string_pretty(&policy)?)
+        .with_context(|| format!("Cannot write {}", path.display()))?;
+    Ok(path.to_path_buf())
+}
+
 fn demo(root: &Path, xvfb: bool, messages: usize) -> Result<()> {
     install_deps(root)?;
     ensure_ui_deps(root)?;
@@ -224,14 +244,7 @@ fn demo(root: &Path, xvfb: bool, messages: usize) -> Result<()> {
         stack.seed_mailbox(&alice, &options)?;
         std::fs::write(&marker, messages.to_string())?;
     }
-    let config = stack.info().dir.join("demo-policy.json");
-    let mut policy = stack.heron_config("demo", "Alice Martin", &alice);
-    policy["accounts"][0]["profile"] = serde_json::json!({
-        "department": "Engineering / Mail Client",
-        "title": "Software Engineer",
-        "phone": "+86 21 5555 0101",
-    });
-    std::fs::write(&config, serde_json::to_string_pretty(&policy)?)?;
+    let config = write_demo_policy(&stack, &stack.info().dir.join("demo-policy.json"))?;
     eprintln!("==> Managed configuration written to {}", config.display());
     eprintln!(
         "==> Servers: IMAPS 127.0.0.1:{}, SMTPS 127.0.0.1:{}; stop them with `cargo xtask stack stop`",

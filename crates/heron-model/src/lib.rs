@@ -97,42 +97,6 @@ pub struct Profile {
     pub avatar_data_url: Option<String>,
 }
 
-impl Profile {
-    /// One or two letters for an avatar placeholder: the initials of a Latin name, the
-    /// last character of a CJK name (how Chinese colleagues are commonly shown), or the
-    /// first letter of the email when there is no name.
-    pub fn initials(&self) -> String {
-        let name = self.display_name.trim();
-        if name.is_empty() {
-            return self
-                .email
-                .chars()
-                .next()
-                .map(|c| c.to_uppercase().collect())
-                .unwrap_or_default();
-        }
-        if name.chars().any(is_cjk) {
-            return name
-                .chars()
-                .rfind(|c| !c.is_whitespace())
-                .map(String::from)
-                .unwrap_or_default();
-        }
-        let mut words = name.split_whitespace();
-        let first = words.next().and_then(|w| w.chars().next());
-        let last = words.last().and_then(|w| w.chars().next());
-        [first, last]
-            .into_iter()
-            .flatten()
-            .flat_map(char::to_uppercase)
-            .collect()
-    }
-}
-
-fn is_cjk(c: char) -> bool {
-    matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
-}
-
 /// A password or token: serialised as itself (configuration files carry it), but never
 /// shown by `Debug`, so it cannot leak into logs or panic messages.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -193,18 +157,5 @@ mod tests {
         let s = Secret::new("hunter2");
         assert!(!format!("{s:?}").contains("hunter2"));
         assert_eq!(s.expose(), "hunter2");
-    }
-
-    #[test]
-    fn initials_follow_the_name_script() {
-        let p = |name: &str| Profile {
-            display_name: name.into(),
-            email: "zoe@example.test".into(),
-            ..Profile::default()
-        };
-        assert_eq!(p("Alice Martin").initials(), "AM");
-        assert_eq!(p("alice").initials(), "A");
-        assert_eq!(p("王小明").initials(), "明");
-        assert_eq!(p("  ").initials(), "Z");
     }
 }
