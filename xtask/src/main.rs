@@ -49,6 +49,9 @@ enum Cmd {
         #[arg(long)]
         update_screenshots: bool,
     },
+    /// Build the installers for this OS (on Debian: a .deb under
+    /// target/release/bundle/deb/).
+    Bundle,
     /// Start or stop the real-server stack by hand.
     Stack {
         #[command(subcommand)]
@@ -87,6 +90,21 @@ fn dispatch(cli: Cli) -> Result<()> {
             ensure_ui_deps(&root)?;
             build_app(&root)?;
             e2e::run_suite(&root, &stack, update_screenshots)
+        }
+        Cmd::Bundle => {
+            install_deps(&root)?;
+            ensure_ui_deps(&root)?;
+            run(Step::new(
+                "Building installers (tauri build)",
+                root.join("ui/node_modules/.bin/tauri"),
+            )
+            .args(["build", "--ci"])
+            .cwd(&root))?;
+            eprintln!(
+                "==> Installers are under {}",
+                target_dir(&root).join("release/bundle").display()
+            );
+            Ok(())
         }
         Cmd::Stack { action } => match action {
             StackAction::Start => {
