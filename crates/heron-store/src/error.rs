@@ -80,7 +80,7 @@ pub enum StoreError {
     Sqlite(#[source] rusqlite::Error),
 
     /// An encrypted blob failed authentication: flipped, truncated, reordered or swapped.
-    #[error("Stored file {name} is damaged or was altered ({reason}); it will be downloaded again")]
+    #[error("Stored file {name} is damaged or was altered ({reason}): download the message again")]
     BlobCorrupt {
         /// The blob's file name.
         name: String,
@@ -91,6 +91,10 @@ pub enum StoreError {
     /// The key store (keyring or key file) failed for a reason other than availability.
     #[error("Cannot use the key store: {0}")]
     KeyStore(String),
+
+    /// A state the store cannot handle (a bug or an exhausted limit, not a user decision).
+    #[error("Unexpected local store state: {0}")]
+    Unexpected(String),
 
     /// The operating system's random number generator failed.
     #[error("Cannot get random bytes from the operating system: {0}")]

@@ -1,0 +1,185 @@
+//! The schema, as a versioned list of migrations.
+//!
+//! `PRAGMA user_version` is the number of migrations applied. Each migration runs in its
+//! own transaction together with the version bump, so a crash leaves either the old or the
+//! new schema. Never edit a migration that has shipped: append a new one, with a comment
+//! saying why.
+
+use rusqlite::Connection;
+
+use crate::error::Result;
+
+/// The migrations, oldest first. Index + 1 is the `user_version` after applying it.
+pub(crate) const MIGRATIONS: &[&str] = &[
+    // 1: the first schema. Every table is STRICT so a wrong type is an error, not a silent
+    // conversion; columns are NOT NULL with defaults so readers need no NULL handling;
+    // AUTOINCREMENT where an id leaves the database (UI selection, operation log replay)
+    // and must never point at a different row after a delete.
+    r#"
+    CREATE TABLE accounts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        account_id TEXT NOT NULL UNIQUE,
+        display_name TEXT NOT NULL DEFAULT '',
+        email TEXT NOT NULL DEFAULT '',
+        created INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+
+    -- Names of the keyring entries an account owns, so a wipe can delete each of them.
+    -- Only names: the secrets themselves are in the keyring.
+    CREATE TABLE account_secrets (
+        account INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        PRIMARY KEY (account, name)
+    ) STRICT;
+
+    CREATE TABLE folders (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        account INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        delimiter TEXT NOT NULL DEFAULT '/',
+        special_use TEXT NOT NULL DEFAULT '',
+        uidvalidity INTEGER NOT NULL DEFAULT 0,
+        uidnext INTEGER NOT NULL DEFAULT 0,
+        highestmodseq INTEGER NOT NULL DEFAULT 0,
+        subscribed INTEGER NOT NULL DEFAULT 1,
+        UNIQUE (account, name)
+    ) STRICT;
+
+    CREATE TABLE messages (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        account INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        folder INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
+        uidvalidity INTEGER NOT NULL,
+        uid INTEGER NOT NULL,
+        message_id TEXT NOT NULL DEFAULT '',
+        thread_id TEXT NOT NULL DEFAULT '',
+        in_reply_to TEXT NOT NULL DEFAULT '',
+        subject TEXT NOT NULL DEFAULT '',
+        from_name TEXT NOT NULL DEFAULT '',
+        from_addr TEXT NOT NULL DEFAULT '',
+        to_text TEXT NOT NULL DEFAULT '',
+        cc_text TEXT NOT NULL DEFAULT '',
+        date INTEGER NOT NULL DEFAULT 0,
+        received INTEGER NOT NULL DEFAULT 0,
+        size INTEGER NOT NULL DEFAULT 0,
+        flags INTEGER NOT NULL DEFAULT 0,
+        modseq INTEGER NOT NULL DEFAULT 0,
+        has_attachments INTEGER NOT NULL DEFAULT 0,
+        preview TEXT NOT NULL DEFAULT '',
+        -- 0 headers only, 1 body text indexed, 2 raw message stored as a blob.
+        body_state INTEGER NOT NULL DEFAULT 0,
+        raw_blob TEXT NOT NULL DEFAULT '',
+        -- The row's rowid in messages_fts: (date << 20) | a 20-bit tie-break, so the
+        -- index's own rowid order is date order and "newest first" searches stop after
+        -- one page instead of sorting every match. Always set explicitly (unique).
+        fts_key INTEGER NOT NULL,
+        UNIQUE (account, folder, uidvalidity, uid)
+    ) STRICT;
+    CREATE UNIQUE INDEX messages_fts_key ON messages (fts_key);
+    -- The message list: a folder by date, newest first, with id as the tie-break that
+    -- keyset pagination needs. Covers ORDER BY so SQLite never sorts in a temp b-tree.
+    CREATE INDEX messages_folder_date ON messages (folder, date DESC, id DESC);
+    CREATE INDEX messages_thread ON messages (account, thread_id);
+    CREATE INDEX messages_message_id ON messages (account, message_id);
+
+    CREATE TABLE attachments (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        message INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        name TEXT NOT NULL DEFAULT '',
+        mime_type TEXT NOT NULL DEFAULT '',
+        size INTEGER NOT NULL DEFAULT 0,
+        blob TEXT NOT NULL DEFAULT ''
+    ) STRICT;
+    CREATE INDEX attachments_message ON attachments (message);
+
+    -- Full-text index. trigram so languages without spaces (Chinese, Japanese) match any
+    -- substring of 3+ characters; shorter terms use LIKE over the same columns. rowid is
+    -- messages.fts_key. Kept as its own content (not external content) so deleting a message
+    -- cannot leave a stale index entry that needs the old text to remove.
+    CREATE VIRTUAL TABLE messages_fts USING fts5 (
+        subject, from_text, to_text, body, attachment_names,
+        tokenize = 'trigram'
+    );
+    -- Deleting a row removes its tokens from the index at once (SQLite >= 3.42), instead
+    -- of leaving them in old segments until a merge: deleted or wiped mail must not stay
+    -- searchable, even to someone holding the key.
+    INSERT INTO messages_fts (messages_fts, rank) VALUES ('secure-delete', 1);
+
+    -- Every user action that changes the server, written before it is applied
+    -- (synchronous=FULL), replayed until done.
+    CREATE TABLE operations (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        account INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        payload TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(payload)),
+        state TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        created INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+    CREATE INDEX operations_pending ON operations (account, state, id);
+
+    CREATE TABLE drafts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        account INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        message_id TEXT NOT NULL DEFAULT '',
+        subject TEXT NOT NULL DEFAULT '',
+        to_text TEXT NOT NULL DEFAULT '',
+        cc_text TEXT NOT NULL DEFAULT '',
+        body TEXT NOT NULL DEFAULT '',
+        synced INTEGER NOT NULL DEFAULT 0,
+        updated INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        account INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        message_id TEXT NOT NULL,
+        raw_blob TEXT NOT NULL DEFAULT '',
+        state TEXT NOT NULL DEFAULT 'queued',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        created INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+
+    CREATE TABLE calendar_cache (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        account INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        calendar_url TEXT NOT NULL,
+        href TEXT NOT NULL,
+        etag TEXT NOT NULL DEFAULT '',
+        ical TEXT NOT NULL DEFAULT '',
+        UNIQUE (account, calendar_url, href)
+    ) STRICT;
+
+    CREATE TABLE directory_cache (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        account INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        dn TEXT NOT NULL,
+        entry TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(entry)),
+        fetched INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (account, dn)
+    ) STRICT;
+
+    CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL DEFAULT ''
+    ) STRICT;
+    "#,
+];
+
+/// The newest schema this binary knows.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Applies the migrations the database has not seen; returns how many ran.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<usize> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let mut ran = 0;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current.max(0) as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        // PRAGMA takes no parameters; the value is our own integer.
+        tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
+        tx.commit()?;
+        ran += 1;
+    }
+    Ok(ran)
+}

@@ -1,0 +1,240 @@
+//! The message list (index-served, keyset pages), flags, deletes and wipes.
+
+use std::sync::Arc;
+
+use heron_model::Secret;
+use heron_store::{
+    Flags, KeyStore, NewAttachment, NewMessage, PageCursor, SearchOrder, Store,
+    account_secret_entry, master_key_entry,
+};
+
+use crate::{MemKeyStore, Seeded, account, folder, message, open};
+
+#[test]
+fn folder_list_comes_from_the_index_in_keyset_pages() {
+    let tmp = tempfile::tempdir().unwrap();
+    let keys = Arc::new(MemKeyStore::default());
+    let mut store = open(&tmp.path().join("d"), &keys).unwrap();
+    let inbox = folder(&mut store, "corp", "INBOX");
+    let other = folder(&mut store, "corp", "Archive");
+    // Same date for several rows: the id breaks ties so pages neither skip nor repeat.
+    for uid in 1..=25u32 {
+        store
+            .insert_message(&message(inbox, uid, "m", i64::from(uid / 3)))
+            .unwrap();
+        store
+            .insert_message(&message(other, uid, "o", i64::from(uid)))
+            .unwrap();
+    }
+    let plan = store.explain_query_plan(Store::LIST_FOLDER_SQL).unwrap();
+    assert!(
+        plan.iter().any(|l| l.contains("messages_folder_date")),
+        "{plan:?}"
+    );
+    assert!(
+        !plan.iter().any(|l| l.contains("TEMP B-TREE")),
+        "sorts instead of using the index: {plan:?}"
+    );
+
+    let mut seen = Vec::new();
+    let mut cursor: Option<PageCursor> = None;
+    let mut pages = 0;
+    loop {
+        let page = store.list_folder(inbox, cursor, 10).unwrap();
+        pages += 1;
+        seen.extend(page.items.iter().map(|m| (m.date, m.id)));
+        match page.next {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 25);
+    assert!(pages >= 3);
+    let mut sorted = seen.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(seen, sorted, "not newest first");
+}
+
+#[test]
+fn same_uid_replaces_flags_update_delete_never_reuses_ids() {
+    let tmp = tempfile::tempdir().unwrap();
+    let keys = Arc::new(MemKeyStore::default());
+    let mut store = open(&tmp.path().join("d"), &keys).unwrap();
+    let inbox = folder(&mut store, "corp", "INBOX");
+    let a = store
+        .insert_message(&message(inbox, 1, "first", 10))
+        .unwrap();
+    let again = store
+        .insert_message(&message(inbox, 1, "first, edited", 10))
+        .unwrap();
+    assert_eq!(a, again);
+    assert_eq!(
+        store
+            .search("edited", SearchOrder::Relevance, 10, 0)
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        store
+            .search("first", SearchOrder::Relevance, 10, 0)
+            .unwrap()
+            .len(),
+        1
+    );
+    store.set_flags(a, Flags::SEEN | Flags::FLAGGED).unwrap();
+    assert!(
+        store
+            .message(a)
+            .unwrap()
+            .unwrap()
+            .flags
+            .contains(Flags::FLAGGED)
+    );
+    store.delete_message(a).unwrap();
+    assert!(store.message(a).unwrap().is_none());
+    assert!(
+        store
+            .search("edited", SearchOrder::Relevance, 10, 0)
+            .unwrap()
+            .is_empty()
+    );
+    let b = store
+        .insert_message(&message(inbox, 2, "second", 11))
+        .unwrap();
+    assert!(b.0 > a.0, "id reused");
+}
+
+fn fill_account(store: &mut Store, acc: &str, rng: &mut Seeded) {
+    let f = folder(store, acc, "INBOX");
+    let blobs = store.blobs(&account(acc));
+    let raw = blobs
+        .put(format!("raw message of {acc}").as_bytes(), rng)
+        .unwrap();
+    let att = blobs
+        .put(format!("attachment of {acc}").as_bytes(), rng)
+        .unwrap();
+    store
+        .insert_message(&NewMessage {
+            body_text: Some(format!("secretword{acc} body")),
+            attachments: vec![NewAttachment {
+                name: format!("{acc}.pdf"),
+                blob: Some(att),
+                ..NewAttachment::default()
+            }],
+            raw_blob: Some(raw),
+            ..message(f, 1, &format!("hello from {acc}"), 5)
+        })
+        .unwrap();
+    store
+        .store_account_secret(
+            &account(acc),
+            "imap-password",
+            &Secret::new(format!("pw-{acc}")),
+        )
+        .unwrap();
+    store
+        .enqueue_operation(&account(acc), "flag", "{\"uid\":1}")
+        .unwrap();
+    store
+        .save_draft(&account(acc), "d", "x@y", "draft")
+        .unwrap();
+}
+
+#[test]
+fn wiping_an_account_removes_its_rows_blobs_secrets_and_keeps_others() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("d");
+    let keys = Arc::new(MemKeyStore::default());
+    let mut rng = Seeded(3);
+    let mut store = open(&data, &keys).unwrap();
+    fill_account(&mut store, "alpha", &mut rng);
+    fill_account(&mut store, "beta", &mut rng);
+    let msg = store
+        .search("secretwordalpha", SearchOrder::Relevance, 10, 0)
+        .unwrap()[0]
+        .id;
+    let opened = store.open_attachments_folder(msg, &mut rng).unwrap();
+    let kept_dir = opened.dir().to_path_buf();
+    std::mem::forget(opened); // simulate a folder left behind
+    assert!(kept_dir.exists());
+    assert_eq!(store.pending_work().unwrap().unsynced_drafts, 2);
+
+    let report = store.wipe_account(&account("alpha")).unwrap();
+    assert_eq!(
+        (report.rows_left, report.files_left, report.secrets_left),
+        (0, 0, 0)
+    );
+    assert!(report.rows_deleted >= 5, "{report:?}");
+    assert_eq!(report.files_deleted, 2);
+    assert_eq!(report.secrets_deleted, 1);
+    assert!(!kept_dir.exists());
+    assert!(!data.join("blobs/alpha").exists());
+    assert!(
+        store
+            .search("secretwordalpha", SearchOrder::Relevance, 10, 0)
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        keys.load(&account_secret_entry(&account("alpha"), "imap-password"))
+            .unwrap()
+            .is_none()
+    );
+
+    assert_eq!(
+        store
+            .search("secretwordbeta", SearchOrder::Relevance, 10, 0)
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        store
+            .load_account_secret(&account("beta"), "imap-password")
+            .unwrap()
+            .unwrap()
+            .expose(),
+        "pw-beta"
+    );
+    assert_eq!(crate::snapshot(&data.join("blobs/beta")).len(), 2);
+    assert_eq!(store.pending_work().unwrap().unsynced_drafts, 1);
+}
+
+#[test]
+fn wipe_all_deletes_the_master_key_first_then_everything() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("d");
+    let keys = Arc::new(MemKeyStore::default());
+    let mut rng = Seeded(4);
+    let mut store = open(&data, &keys).unwrap();
+    fill_account(&mut store, "alpha", &mut rng);
+    fill_account(&mut store, "beta", &mut rng);
+    *keys.watch_db.lock().unwrap() = Some(data.join(heron_store::DB_FILE));
+    let report = store.wipe_all().unwrap();
+    assert_eq!(report.secrets_deleted, 3);
+    assert!(report.files_deleted >= 5, "{report:?}");
+    let log = keys.log.lock().unwrap().clone();
+    assert_eq!(
+        log[0],
+        format!("delete {} db_exists=Some(true)", master_key_entry(&data)),
+        "{log:?}"
+    );
+    assert!(keys.entries.lock().unwrap().is_empty());
+    assert!(!data.exists());
+}
+
+#[test]
+fn wipe_unopenable_works_without_the_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("d");
+    let keys = Arc::new(MemKeyStore::default());
+    drop(open(&data, &keys).unwrap());
+    keys.entries.lock().unwrap().clear();
+    assert!(open(&data, &keys).is_err());
+    let report = Store::wipe_unopenable(&data, keys.as_ref()).unwrap();
+    assert!(report.files_deleted >= 1);
+    assert!(!data.exists());
+    // A fresh store can now be created.
+    drop(open(&data, &keys).unwrap());
+}

@@ -1,0 +1,289 @@
+//! Search: Chinese and English, each structured filter, hostile input, ranking, pages.
+
+use std::sync::Arc;
+
+use heron_store::{Flags, MessageRowId, NewAttachment, NewMessage, SearchOrder, Store};
+
+use crate::{MemKeyStore, folder, message, open};
+
+const DAY: i64 = 86_400;
+const MAR_05_2024: i64 = 1_709_596_800;
+
+struct Corpus {
+    store: Store,
+    meeting: MessageRowId,
+    budget: MessageRowId,
+    lunch: MessageRowId,
+    _tmp: tempfile::TempDir,
+}
+
+fn corpus() -> Corpus {
+    let tmp = tempfile::tempdir().unwrap();
+    let keys = Arc::new(MemKeyStore::default());
+    let mut store = open(&tmp.path().join("d"), &keys).unwrap();
+    let inbox = folder(&mut store, "corp", "INBOX");
+    let archive = folder(&mut store, "corp", "Archive");
+    let meeting = store
+        .insert_message(&NewMessage {
+            from_name: "张伟".into(),
+            from_addr: "zhang.wei@example.cn".into(),
+            to: "王芳 <wang.fang@example.cn>".into(),
+            body_text: Some("请查看附件中的会议纪要，下周一前反馈。".into()),
+            attachments: vec![NewAttachment {
+                name: "纪要.docx".into(),
+                ..NewAttachment::default()
+            }],
+            ..message(inbox, 1, "第三季度会议纪要", MAR_05_2024)
+        })
+        .unwrap();
+    let budget = store
+        .insert_message(&NewMessage {
+            from_name: "Alice Martin".into(),
+            from_addr: "alice@example.com".into(),
+            to: "Bob Li <bob@example.com>".into(),
+            cc: "Dana <dana@example.com>".into(),
+            body_text: Some("Please review the budget spreadsheet before Friday.".into()),
+            attachments: vec![NewAttachment {
+                name: "budget-2024.xlsx".into(),
+                ..NewAttachment::default()
+            }],
+            flags: Flags::SEEN | Flags::FLAGGED,
+            ..message(inbox, 2, "Quarterly budget review", MAR_05_2024 - 24 * DAY)
+        })
+        .unwrap();
+    let lunch = store
+        .insert_message(&NewMessage {
+            from_name: "Carol".into(),
+            from_addr: "carol@example.org".into(),
+            to: "team@example.com".into(),
+            body_text: Some(
+                "Lunch on Thursday at noon. Someone mentioned the budget, but this is about food and \
+                 nothing else, really, a long text about sandwiches and soup and salad."
+                    .into(),
+            ),
+            flags: Flags::SEEN,
+            ..message(archive, 3, "Lunch", MAR_05_2024 + 27 * DAY)
+        })
+        .unwrap();
+    Corpus {
+        store,
+        meeting,
+        budget,
+        lunch,
+        _tmp: tmp,
+    }
+}
+
+fn ids(store: &Store, q: &str) -> Vec<MessageRowId> {
+    store
+        .search(q, SearchOrder::Relevance, 50, 0)
+        .unwrap_or_else(|e| panic!("{q:?}: {e}"))
+        .iter()
+        .map(|m| m.id)
+        .collect()
+}
+
+fn set(mut v: Vec<MessageRowId>) -> Vec<MessageRowId> {
+    v.sort();
+    v
+}
+
+#[test]
+fn chinese_finds_by_four_and_two_characters() {
+    let c = corpus();
+    assert_eq!(ids(&c.store, "会议纪要"), vec![c.meeting]);
+    assert_eq!(ids(&c.store, "会议"), vec![c.meeting]);
+    assert_eq!(ids(&c.store, "纪要"), vec![c.meeting]);
+    assert_eq!(ids(&c.store, "张伟"), vec![c.meeting]);
+    assert_eq!(ids(&c.store, "反馈"), vec![c.meeting]);
+    assert!(ids(&c.store, "预算").is_empty());
+}
+
+#[test]
+fn english_words_phrases_and_attachment_names() {
+    let c = corpus();
+    assert_eq!(ids(&c.store, "spreadsheet"), vec![c.budget]);
+    assert_eq!(ids(&c.store, "SPREADSHEET friday"), vec![c.budget]);
+    assert_eq!(ids(&c.store, "\"budget review\""), vec![c.budget]);
+    assert!(ids(&c.store, "\"review budget\"").is_empty());
+    assert_eq!(ids(&c.store, "budget-2024.xlsx"), vec![c.budget]);
+    assert_eq!(ids(&c.store, "dana"), vec![c.budget]);
+}
+
+#[test]
+fn each_structured_filter() {
+    let c = corpus();
+    let s = &c.store;
+    assert_eq!(ids(s, "from:alice"), vec![c.budget]);
+    assert_eq!(ids(s, "from:zhang.wei@example.cn"), vec![c.meeting]);
+    assert_eq!(ids(s, "from:张伟"), vec![c.meeting]);
+    assert_eq!(ids(s, "to:bob"), vec![c.budget]);
+    assert_eq!(ids(s, "to:dana"), vec![c.budget], "cc counts as to:");
+    assert!(ids(s, "to:alice").is_empty());
+    assert_eq!(ids(s, "subject:lunch"), vec![c.lunch]);
+    assert!(ids(s, "subject:spreadsheet").is_empty());
+    assert_eq!(
+        set(ids(s, "has:attachment")),
+        set(vec![c.meeting, c.budget])
+    );
+    assert_eq!(ids(s, "is:unread"), vec![c.meeting]);
+    assert_eq!(ids(s, "is:flagged"), vec![c.budget]);
+    assert_eq!(ids(s, "before:2024-03-01"), vec![c.budget]);
+    assert_eq!(ids(s, "after:2024-03-05"), vec![c.lunch, c.meeting]);
+    assert_eq!(ids(s, "in:archive"), vec![c.lunch]);
+    assert_eq!(ids(s, "in:INBOX budget"), vec![c.budget]);
+    assert_eq!(
+        ids(
+            s,
+            "budget has:attachment is:flagged from:alice after:2024-01-01"
+        ),
+        vec![c.budget]
+    );
+}
+
+#[test]
+fn hostile_input_never_is_a_syntax_error() {
+    let c = corpus();
+    let hostile = [
+        "\"",
+        "\"\"",
+        "*",
+        "NEAR(",
+        "NEAR(a b)",
+        "OR",
+        "AND",
+        "NOT",
+        "-",
+        ":",
+        "a:b",
+        "^",
+        "(",
+        ")",
+        "budget*",
+        "-budget",
+        "subject:\"",
+        "from:",
+        "{subject}:x",
+        "'",
+        "'; DROP TABLE messages; --",
+        "%",
+        "_",
+        "\\",
+        "a\"b",
+        "\u{0}",
+        "body:x",
+        "x OR y",
+        "会\"议",
+        "in:\"Inbox\" OR 1=1",
+    ];
+    for q in hostile {
+        c.store
+            .search(q, SearchOrder::Relevance, 10, 0)
+            .unwrap_or_else(|e| panic!("{q:?} failed: {e}"));
+    }
+    // Wildcards and operators are literal text, not syntax.
+    assert!(ids(&c.store, "%").is_empty());
+    assert!(ids(&c.store, "budg*").is_empty());
+    assert_eq!(ids(&c.store, "subject:budget OR 1=1").len(), 0);
+    assert_eq!(ids(&c.store, "Quarterly").len(), 1);
+}
+
+#[test]
+fn ranked_then_newest_first_and_paginated() {
+    let c = corpus();
+    // "budget" is in the subject of the older message and only the body of the newer one.
+    assert_eq!(ids(&c.store, "budget"), vec![c.budget, c.lunch]);
+
+    let tmp = tempfile::tempdir().unwrap();
+    let keys = Arc::new(MemKeyStore::default());
+    let mut store = open(&tmp.path().join("d"), &keys).unwrap();
+    let f = folder(&mut store, "corp", "INBOX");
+    let mut expected = Vec::new();
+    for uid in 1..=25u32 {
+        let id = store
+            .insert_message(&NewMessage {
+                body_text: Some("identical pagination body".into()),
+                ..message(f, uid, "same", 1_000 + i64::from(uid))
+            })
+            .unwrap();
+        expected.push(id);
+    }
+    expected.reverse(); // newest first within equal rank
+    let mut got = Vec::new();
+    for page in 0..3 {
+        let rows = store
+            .search("pagination", SearchOrder::Relevance, 10, page * 10)
+            .unwrap();
+        assert_eq!(rows.len(), if page < 2 { 10 } else { 5 });
+        got.extend(rows.iter().map(|m| m.id));
+    }
+    assert_eq!(got, expected);
+    assert!(
+        store
+            .search("pagination", SearchOrder::Relevance, 10, 30)
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn newest_order_walks_the_index_by_date() {
+    let c = corpus();
+    let newest = |q: &str| -> Vec<MessageRowId> {
+        c.store
+            .search(q, SearchOrder::Newest, 50, 0)
+            .unwrap()
+            .iter()
+            .map(|m| m.id)
+            .collect()
+    };
+    assert_eq!(newest("budget"), vec![c.lunch, c.budget]);
+    assert_eq!(newest("has:attachment"), vec![c.meeting, c.budget]);
+    assert_eq!(newest("会议"), vec![c.meeting]);
+    assert_eq!(newest(""), vec![c.lunch, c.meeting, c.budget]);
+    let plan = c
+        .store
+        .explain_query_plan(
+            "SELECT m.id FROM messages_fts AS f CROSS JOIN messages AS m ON m.fts_key = f.rowid \
+             WHERE messages_fts MATCH 'budget' ORDER BY f.rowid DESC LIMIT 10",
+        )
+        .unwrap();
+    assert!(!plan.iter().any(|l| l.contains("TEMP B-TREE")), "{plan:?}");
+}
+
+#[test]
+fn messages_in_the_same_second_and_date_changes_keep_the_index_consistent() {
+    let tmp = tempfile::tempdir().unwrap();
+    let keys = Arc::new(MemKeyStore::default());
+    let mut store = open(&tmp.path().join("d"), &keys).unwrap();
+    let f = folder(&mut store, "corp", "INBOX");
+    // UIDs that collide in the 20-bit tie-break, all in the same second.
+    for uid in [5u32, 5 + (1 << 20), 5 + (2 << 20), 6] {
+        store
+            .insert_message(&NewMessage {
+                body_text: Some("samesecond".into()),
+                ..message(f, uid, "s", 1_000)
+            })
+            .unwrap();
+    }
+    assert_eq!(
+        store
+            .search("samesecond", SearchOrder::Newest, 50, 0)
+            .unwrap()
+            .len(),
+        4
+    );
+    // Re-storing with a new date moves the index entry; no stale duplicate remains.
+    let id = store
+        .insert_message(&NewMessage {
+            body_text: Some("samesecond moved".into()),
+            ..message(f, 6, "s", 2_000)
+        })
+        .unwrap();
+    let rows = store
+        .search("samesecond", SearchOrder::Newest, 50, 0)
+        .unwrap();
+    assert_eq!(rows.len(), 4);
+    assert_eq!(rows[0].id, id);
+    assert_eq!(store.integrity_problems().unwrap(), Vec::<String>::new());
+}
