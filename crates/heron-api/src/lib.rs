@@ -6,14 +6,20 @@
 //! message text, which is for people).
 
 pub mod transport;
+mod watch;
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use heron_model::{AppInfo, Profile};
-use heron_policy::{EffectiveConfig, PolicyError};
+use heron_policy::{
+    EffectivePolicy, OsUser, PolicyDocument, PolicyError, PolicyLoader, PolicyRoots,
+    USER_SETTINGS_FILE, UserSettings,
+};
 use serde::Serialize;
 
-pub use transport::AccountSummary;
+pub use transport::{AccountSummary, PolicyEvent};
+pub use watch::PolicyWatcher;
 
 /// Stable, machine-readable error kinds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -23,6 +29,12 @@ pub enum ErrorCode {
     InvalidConfig,
     /// The named thing does not exist.
     NotFound,
+    /// The setting is locked by the admin (or is the admin's alone).
+    SettingLocked,
+    /// The value does not fit the setting.
+    InvalidValue,
+    /// User settings cannot be saved: no data directory was given.
+    NoDataDir,
 }
 
 /// An error as it crosses the API boundary: `{code, message}`.
@@ -35,12 +47,18 @@ pub struct ApiError {
     pub message: String,
 }
 
+impl ApiError {
+    fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
 impl From<PolicyError> for ApiError {
     fn from(e: PolicyError) -> Self {
-        Self {
-            code: ErrorCode::InvalidConfig,
-            message: e.to_string(),
-        }
+        Self::new(ErrorCode::InvalidConfig, e.to_string())
     }
 }
 
@@ -50,65 +68,199 @@ pub struct HeronOptions {
     /// A configuration file named on the command line; otherwise `HERON_CONFIG` or the
     /// system policy is used.
     pub config_path: Option<PathBuf>,
+    /// Where managed policy files are looked for; the OS's system locations when absent.
+    pub policy_roots: Option<PolicyRoots>,
+    /// Heron's data directory, holding `user-settings.json`; without one, user settings
+    /// cannot be changed.
+    pub data_dir: Option<PathBuf>,
+    /// The signed-in OS user for account templates; read from the environment when absent.
+    pub os_user: Option<OsUser>,
+    /// Ignore `HERON_CONFIG` (tests that must not see the developer's environment).
+    pub ignore_config_env: bool,
+}
+
+/// The policy in force and the problem with the newest sources, if any.
+#[derive(Debug)]
+struct PolicyState {
+    effective: EffectivePolicy,
+    error: Option<ApiError>,
 }
 
 /// The application context: configuration now, store and sync as they arrive.
 #[derive(Debug)]
 pub struct Heron {
-    effective: EffectiveConfig,
+    loader: PolicyLoader,
+    state: Arc<Mutex<PolicyState>>,
+}
+
+fn os_user_from_env() -> OsUser {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    OsUser {
+        username: var("USER").or_else(|| var("USERNAME")).unwrap_or_default(),
+        domain: var("USERDOMAIN"),
+    }
 }
 
 impl Heron {
-    /// Opens the context from the effective configuration.
+    /// Opens the context from the effective configuration. A bad policy at start is an
+    /// error (there is no last good policy yet); later bad changes are reported and the
+    /// last good policy stays in force.
     pub fn open(options: &HeronOptions) -> Result<Self, ApiError> {
-        let effective = heron_policy::load_effective(options.config_path.as_deref())?;
-        Ok(Self { effective })
+        let loader = PolicyLoader {
+            roots: options
+                .policy_roots
+                .clone()
+                .unwrap_or_else(PolicyRoots::system),
+            explicit: if options.ignore_config_env {
+                options.config_path.clone()
+            } else {
+                heron_policy::explicit_config(options.config_path.as_deref())
+            },
+            user_settings: options
+                .data_dir
+                .as_ref()
+                .map(|d| d.join(USER_SETTINGS_FILE)),
+            os_user: options.os_user.clone().unwrap_or_else(os_user_from_env),
+        };
+        let effective = loader.load()?;
+        Ok(Self {
+            loader,
+            state: Arc::new(Mutex::new(PolicyState {
+                effective,
+                error: None,
+            })),
+        })
     }
 
-    /// A context over an already loaded configuration (tests, embedders).
-    pub fn from_config(effective: EffectiveConfig) -> Self {
-        Self { effective }
+    fn with_policy<T>(&self, f: impl FnOnce(&EffectivePolicy) -> T) -> T {
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        f(&state.effective)
+    }
+
+    /// The effective policy in force now.
+    pub fn policy(&self) -> EffectivePolicy {
+        self.with_policy(Clone::clone)
     }
 
     /// Facts about this build and its configuration.
     pub fn app_info(&self) -> AppInfo {
-        AppInfo {
+        self.with_policy(|p| AppInfo {
             version: env!("CARGO_PKG_VERSION").to_owned(),
-            config_sources: self
-                .effective
-                .sources
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect(),
-            account_count: self.effective.config.accounts.len(),
-        }
+            config_sources: p.sources.iter().map(|p| p.display().to_string()).collect(),
+            account_count: p.accounts.len(),
+        })
     }
 
     /// The signed-in user's profile: the first provisioned account's, or `None` when no
     /// account is configured yet.
     pub fn profile(&self) -> Option<Profile> {
-        self.effective.config.accounts.first().map(|a| a.profile())
+        self.with_policy(|p| p.accounts.first().map(|a| a.profile()))
     }
 
     /// The configured accounts, without secrets.
     pub fn accounts(&self) -> Vec<AccountSummary> {
-        self.effective
-            .config
-            .accounts
-            .iter()
-            .map(AccountSummary::from)
-            .collect()
+        self.with_policy(|p| p.accounts.iter().map(AccountSummary::from).collect())
     }
 
     /// Files the configuration was read from.
-    pub fn config_sources(&self) -> &[PathBuf] {
-        &self.effective.sources
+    pub fn config_sources(&self) -> Vec<PathBuf> {
+        self.with_policy(|p| p.sources.clone())
+    }
+
+    /// The effective configuration with each value's source, secrets redacted:
+    /// `heronctl policy show --json`.
+    pub fn policy_report(&self) -> serde_json::Value {
+        self.with_policy(EffectivePolicy::to_report)
+    }
+
+    /// Why the newest policy sources were rejected, while the last good policy is kept.
+    pub fn policy_error(&self) -> Option<ApiError> {
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.error.clone()
+    }
+
+    /// Reads the sources again. On success the new policy applies and the changed keys
+    /// are returned; on failure the error is returned and remembered, and the last good
+    /// policy stays in force.
+    pub fn reload(&self) -> Result<Vec<String>, ApiError> {
+        reload(&self.loader, &self.state)
+    }
+
+    /// Changes one of the user's own settings (dotted key, e.g.
+    /// `features.remote_content`) and applies it. Refused with
+    /// [`ErrorCode::SettingLocked`] when the admin locked it or it is admin-only.
+    pub fn set_user_setting(&self, key: &str, value: serde_json::Value) -> Result<(), ApiError> {
+        let Some(spec) = heron_policy::schema::setting_spec(key) else {
+            return Err(ApiError::new(
+                ErrorCode::NotFound,
+                format!("There is no setting {key}"),
+            ));
+        };
+        if !spec.user_may_set {
+            return Err(ApiError::new(
+                ErrorCode::SettingLocked,
+                format!("The setting {key} can only be set by your administrator"),
+            ));
+        }
+        let locked = self.with_policy(|p| p.origins.get(key).is_some_and(|o| o.locked));
+        if locked {
+            return Err(ApiError::new(
+                ErrorCode::SettingLocked,
+                format!("Your administrator has locked the setting {key}; ask them to change it"),
+            ));
+        }
+        heron_policy::check_setting_value(key, &value)
+            .map_err(|e| ApiError::new(ErrorCode::InvalidValue, e))?;
+        let Some(path) = &self.loader.user_settings else {
+            return Err(ApiError::new(
+                ErrorCode::NoDataDir,
+                "User settings cannot be saved because Heron was started without a data directory",
+            ));
+        };
+        let mut settings = UserSettings::load(path)?;
+        settings.0.insert(key.to_owned(), value);
+        settings.save(path)?;
+        self.reload().map(|_| ())
+    }
+
+    /// Watches the policy sources, polling every `interval`; every change is reloaded and
+    /// reported through `on_event`. Watching stops when the returned value is dropped.
+    pub fn watch_policy(
+        &self,
+        interval: std::time::Duration,
+        on_event: impl Fn(PolicyEvent) + Send + 'static,
+    ) -> PolicyWatcher {
+        watch::start(
+            self.loader.clone(),
+            Arc::clone(&self.state),
+            interval,
+            on_event,
+        )
     }
 
     /// Checks a configuration file without opening a context: `heronctl policy check`.
+    /// The error lists every problem, one per line.
     pub fn check_config(path: &Path) -> Result<AccountCount, ApiError> {
-        let config = heron_policy::Config::load(path)?;
-        Ok(AccountCount(config.accounts.len()))
+        let document = PolicyDocument::load(path)?;
+        Ok(AccountCount(document.accounts.len()))
+    }
+}
+
+fn reload(loader: &PolicyLoader, state: &Mutex<PolicyState>) -> Result<Vec<String>, ApiError> {
+    let loaded = loader.load();
+    let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
+    match loaded {
+        Ok(effective) => {
+            let changed = effective.changed_keys(&state.effective);
+            state.effective = effective;
+            state.error = None;
+            Ok(changed)
+        }
+        Err(e) => {
+            let error = ApiError::from(e);
+            state.error = Some(error.clone());
+            Err(error)
+        }
     }
 }
 
@@ -139,6 +291,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let heron = Heron::open(&HeronOptions {
             config_path: Some(write_config(dir.path())),
+            ..HeronOptions::default()
         })
         .unwrap();
         let profile = heron.profile().unwrap();
@@ -152,6 +305,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let heron = Heron::open(&HeronOptions {
             config_path: Some(write_config(dir.path())),
+            ..HeronOptions::default()
         })
         .unwrap();
         let json = serde_json::to_string(&heron.accounts()).unwrap();
@@ -166,6 +320,7 @@ mod tests {
         std::fs::write(&path, "{\"accounts\": [}").unwrap();
         let err = Heron::open(&HeronOptions {
             config_path: Some(path),
+            ..HeronOptions::default()
         })
         .unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidConfig);

@@ -36,3 +36,20 @@ impl From<&AccountConfig> for AccountSummary {
         }
     }
 }
+
+/// What the policy watcher tells the UI.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PolicyEvent {
+    /// A new policy applies; these dotted keys (and `accounts.<id>`, `privacy_notice`)
+    /// changed.
+    Changed {
+        /// What changed.
+        keys: Vec<String>,
+    },
+    /// The sources changed but are invalid; the last good policy stays in force.
+    Rejected {
+        /// The same text `heronctl policy check` prints.
+        error: crate::ApiError,
+    },
+}

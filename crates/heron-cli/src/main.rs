@@ -1,6 +1,6 @@
 //! `heronctl`: Heron without a window, on heron-api.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
@@ -18,6 +18,10 @@ struct Cli {
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
     json: bool,
+    /// Heron's data directory (user settings); default: none, so only defaults and
+    /// managed policy apply.
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -37,15 +41,41 @@ enum Command {
 
 #[derive(Subcommand, Debug)]
 enum PolicyCommand {
-    /// Check a configuration file; exit 0 when it is valid.
+    /// Check a configuration file; exit 0 when it is valid, else 1 with every error.
     Check {
         /// The file to check.
         file: PathBuf,
+    },
+    /// Show the effective configuration with the source of each value, secrets redacted.
+    Show,
+    /// Write the JSON Schema of policy files.
+    Schema {
+        /// Where to write it (docs/policy.schema.json).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Write the policy reference page.
+    Docs {
+        /// Where to write it (docs/POLICIES.md).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Write the Windows Group Policy templates: DIR/heron.admx and DIR/en-US/heron.adml.
+    Admx {
+        /// The directory (docs/admx).
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Policy {
+        command: PolicyCommand::Check { file },
+    } = &cli.command
+    {
+        return check(file, cli.json);
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -59,6 +89,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let open = || {
         Heron::open(&HeronOptions {
             config_path: cli.config.clone(),
+            data_dir: cli.data_dir.clone(),
+            ..HeronOptions::default()
         })
         .context("Cannot load the configuration")
     };
@@ -89,11 +121,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
         }
-        Command::Policy {
-            command: PolicyCommand::Check { file },
-        } => {
-            let count = Heron::check_config(file)?;
-            if cli.json {
+        Command::Policy { command } => return policy(command, cli.json, open),
+    }
+    Ok(())
+}
+
+/// `policy check`: every error on its own line on stderr, exit 1; or "valid" and exit 0.
+fn check(file: &Path, json: bool) -> ExitCode {
+    match Heron::check_config(file) {
+        Ok(count) => {
+            if json {
                 println!(
                     "{}",
                     serde_json::json!({"valid": true, "accounts": count.0})
@@ -101,6 +138,50 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 println!("{}: valid, {} account(s)", file.display(), count.0);
             }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            if json {
+                let errors: Vec<&str> = e.message.lines().collect();
+                println!("{}", serde_json::json!({"valid": false, "errors": errors}));
+            } else {
+                eprintln!("{}", e.message);
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn write(path: &Path, text: &str) -> anyhow::Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("Cannot create {}", parent.display()))?;
+    }
+    std::fs::write(path, text).with_context(|| format!("Cannot write {}", path.display()))
+}
+
+fn policy(
+    command: &PolicyCommand,
+    json: bool,
+    open: impl Fn() -> anyhow::Result<Heron>,
+) -> anyhow::Result<()> {
+    use heron_policy::generate;
+    match command {
+        // Handled in main, which owns the exit code.
+        PolicyCommand::Check { .. } => {}
+        PolicyCommand::Show => {
+            let heron = open()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&heron.policy_report())?);
+            } else {
+                print!("{}", heron.policy());
+            }
+        }
+        PolicyCommand::Schema { out } => write(out, &generate::json_schema())?,
+        PolicyCommand::Docs { out } => write(out, &generate::reference_markdown())?,
+        PolicyCommand::Admx { out } => {
+            write(&out.join("heron.admx"), &generate::admx())?;
+            write(&out.join("en-US").join("heron.adml"), &generate::adml())?;
         }
     }
     Ok(())

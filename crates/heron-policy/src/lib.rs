@@ -1,144 +1,48 @@
-//! Heron's configuration as an admin writes it.
+//! Heron's managed configuration: where admins put it, its schema, validation with exact
+//! error locations, and the effective (merged, locked) configuration.
 //!
-//! This first version knows the accounts an admin provisions and the CAs they trust; the
-//! full managed-policy model (sources merged in order, locked settings, generated schema
-//! and templates) grows here. Parsing is strict: an unknown key is an error with its
-//! line and column, never silently ignored, because a typo in a policy pushed to
-//! thousands of machines must not quietly turn a setting off.
+//! Parsing is strict: an unknown key is an error with its line and column and a "did you
+//! mean", never silently ignored, because a typo in a policy pushed to thousands of
+//! machines must not quietly turn a setting off. Every error in a file is reported, not
+//! only the first.
+//!
+//! Resolution of each setting (see docs/POLICIES.md): built-in default, then managed
+//! files in order (a later file wins unless an earlier one locked the setting), then the
+//! user's own choice, which wins over a managed value unless that value is locked.
 
+pub mod generate;
+pub mod json;
+mod platform;
+pub mod schema;
+pub mod validate;
+
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
-use heron_model::{AccountId, Profile, Secret};
-use serde::{Deserialize, Serialize};
+use heron_model::AccountId;
+use serde::Serialize;
+
+pub use schema::{
+    AccountConfig, AuthMethod, Endpoint, LdapConfig, OAuth2Config, Permission, PrivacyNotice,
+    ProfileFields, Settings, TransportSecurity,
+};
+pub use validate::Diagnostic;
+
+use json::{Json, Spanned};
 
 /// The environment variable naming a configuration file for tests and headless use.
 pub const CONFIG_ENV: &str = "HERON_CONFIG";
 
-/// Where the managed policy lives on Linux when nothing else is named.
+/// Where the managed policy lives on Linux.
 pub const LINUX_POLICY_FILE: &str = "/etc/heron/policies.json";
 
-/// A whole configuration file.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Config {
-    /// Accounts provisioned for the user, in the order they are shown.
-    #[serde(default)]
-    pub accounts: Vec<AccountConfig>,
-    /// Transport security settings shared by every account.
-    #[serde(default)]
-    pub security: SecurityConfig,
-}
+/// Where further managed policy files live on Linux, read in lexical order.
+pub const LINUX_POLICY_DIR: &str = "/etc/heron/policies.d";
 
-/// One provisioned account.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AccountConfig {
-    /// Stable id chosen by the admin.
-    pub id: AccountId,
-    /// The user's name as shown to colleagues.
-    pub display_name: String,
-    /// The primary address.
-    pub email: String,
-    /// Login name for IMAP and SMTP; the email when absent.
-    #[serde(default)]
-    pub login: Option<String>,
-    /// Password, for test stacks and headless runs only: real deployments keep it in the
-    /// OS keyring, entered by the user on first use.
-    #[serde(default)]
-    pub password: Option<Secret>,
-    /// Incoming mail server.
-    pub imap: Endpoint,
-    /// Outgoing (submission) server.
-    pub smtp: Endpoint,
-    /// CalDAV/CardDAV base URL.
-    #[serde(default)]
-    pub dav_url: Option<String>,
-    /// Company directory.
-    #[serde(default)]
-    pub ldap: Option<LdapConfig>,
-    /// Profile fields the admin provides until the directory supplies them.
-    #[serde(default)]
-    pub profile: ProfileFields,
-}
-
-/// A server address and how to secure the connection.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Endpoint {
-    /// Host name or IP address.
-    pub host: String,
-    /// TCP port.
-    pub port: u16,
-    /// Transport security.
-    #[serde(default)]
-    pub security: TransportSecurity,
-}
-
-/// How a connection is secured. There is deliberately no plaintext choice.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TransportSecurity {
-    /// TLS from the first byte (ports 993, 465).
-    #[default]
-    Tls,
-    /// STARTTLS, required: the connection is abandoned if the server does not offer it.
-    Starttls,
-}
-
-/// The company directory an account may search.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LdapConfig {
-    /// `ldaps://host:port` or `ldap://host:port` (then StartTLS is required).
-    pub url: String,
-    /// Where people live in the tree.
-    pub base_dn: String,
-}
-
-/// Optional profile fields provisioned by the admin.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ProfileFields {
-    /// Organisational unit.
-    #[serde(default)]
-    pub department: Option<String>,
-    /// Job title.
-    #[serde(default)]
-    pub title: Option<String>,
-    /// Work phone.
-    #[serde(default)]
-    pub phone: Option<String>,
-}
-
-/// Transport security shared by all accounts.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SecurityConfig {
-    /// PEM files with CAs to trust in addition to the platform's roots.
-    #[serde(default)]
-    pub extra_ca_files: Vec<PathBuf>,
-}
-
-impl AccountConfig {
-    /// The login name sent to the servers.
-    pub fn login(&self) -> &str {
-        self.login.as_deref().unwrap_or(&self.email)
-    }
-
-    /// The profile the user sees for this account.
-    pub fn profile(&self) -> Profile {
-        Profile {
-            account_id: Some(self.id.clone()),
-            display_name: self.display_name.clone(),
-            email: self.email.clone(),
-            department: self.profile.department.clone(),
-            title: self.profile.title.clone(),
-            phone: self.profile.phone.clone(),
-            avatar_data_url: None,
-        }
-    }
-}
+/// The file in the data directory holding the user's own settings.
+pub const USER_SETTINGS_FILE: &str = "user-settings.json";
 
 /// Why a configuration could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -151,166 +55,667 @@ pub enum PolicyError {
         /// What the OS said.
         source: std::io::Error,
     },
-    /// The file is not valid JSON or does not match the schema.
-    #[error("{path}:{line}:{column}: {message}")]
+    /// The file is not valid JSON or does not match the schema; every problem is listed,
+    /// one per line.
+    #[error("{}", render_all(path, diagnostics))]
     Invalid {
         /// The file.
         path: PathBuf,
-        /// 1-based line of the error.
-        line: usize,
-        /// 1-based column of the error.
-        column: usize,
-        /// What was wrong.
-        message: String,
+        /// Every problem, in file order.
+        diagnostics: Vec<Diagnostic>,
     },
-    /// Two accounts share an id.
-    #[error("{path}: account id {id} is used twice; each account needs its own id")]
-    DuplicateAccount {
+    /// An account template needs something the OS user does not provide.
+    #[error(
+        "Account {account}: {field} uses ${{{placeholder}}}, which this computer's user does not provide; ask your administrator"
+    )]
+    Placeholder {
+        /// The account.
+        account: AccountId,
+        /// The field.
+        field: &'static str,
+        /// The placeholder.
+        placeholder: String,
+    },
+    /// The user settings file could not be written.
+    #[error("Cannot save user settings to {path}: {source}")]
+    Write {
         /// The file.
         path: PathBuf,
-        /// The repeated id.
-        id: AccountId,
+        /// What the OS said.
+        source: std::io::Error,
     },
 }
 
-impl Config {
-    /// Parses configuration text; `path` is only used in error messages.
-    pub fn parse(text: &str, path: &Path) -> Result<Self, PolicyError> {
-        let config: Config = serde_json::from_str(text).map_err(|e| PolicyError::Invalid {
-            path: path.to_path_buf(),
-            line: e.line(),
-            column: e.column(),
-            message: e.to_string(),
-        })?;
-        let mut seen = std::collections::BTreeSet::new();
-        for account in &config.accounts {
-            if !seen.insert(account.id.clone()) {
-                return Err(PolicyError::DuplicateAccount {
-                    path: path.to_path_buf(),
-                    id: account.id.clone(),
-                });
-            }
-        }
-        Ok(config)
-    }
+fn render_all(path: &Path, diagnostics: &[Diagnostic]) -> String {
+    let lines: Vec<String> = diagnostics.iter().map(|d| d.render(path)).collect();
+    lines.join("\n")
+}
 
-    /// Reads and parses a configuration file.
-    pub fn load(path: &Path) -> Result<Self, PolicyError> {
-        let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Self::parse(&text, path)
+fn invalid(path: &Path, diagnostics: Vec<Diagnostic>) -> PolicyError {
+    PolicyError::Invalid {
+        path: path.to_path_buf(),
+        diagnostics,
     }
 }
 
-/// The configuration in force and where it came from.
+fn read(path: &Path) -> Result<String, PolicyError> {
+    std::fs::read_to_string(path).map_err(|source| PolicyError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// A setting's value as one managed file gives it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ManagedValue {
+    /// The value.
+    pub value: serde_json::Value,
+    /// Whether the user (and later files) may not change it.
+    pub locked: bool,
+}
+
+/// One managed policy file, validated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicyDocument {
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// Provisioned accounts, templates not yet filled.
+    pub accounts: Vec<AccountConfig>,
+    /// The privacy notice, if this file sets one.
+    pub privacy_notice: Option<PrivacyNotice>,
+    /// The settings this file gives, by dotted key.
+    pub settings: BTreeMap<String, ManagedValue>,
+}
+
+impl PolicyDocument {
+    /// Parses and validates policy text; `path` names it in errors and as a source.
+    pub fn parse(text: &str, path: &Path) -> Result<Self, PolicyError> {
+        let doc = json::parse(text).map_err(|e| invalid(path, vec![Diagnostic::from_syntax(e)]))?;
+        let mut diagnostics = validate::validate(&doc, &schema::policy_shape(), "$");
+        diagnostics.extend(cross_checks(&doc));
+        diagnostics.sort_by_key(|d| d.at);
+        if !diagnostics.is_empty() {
+            return Err(invalid(path, diagnostics));
+        }
+        let value = doc.value.to_value();
+        let typed = |key: &str| value.get(key).cloned();
+        let bad_schema = |e: serde_json::Error| {
+            invalid(
+                path,
+                vec![Diagnostic {
+                    at: doc.at,
+                    path: "$".into(),
+                    expected: "a policy Heron's types accept".into(),
+                    found: e.to_string(),
+                    did_you_mean: None,
+                }],
+            )
+        };
+        let accounts = match typed("accounts") {
+            Some(v) => serde_json::from_value(v).map_err(bad_schema)?,
+            None => Vec::new(),
+        };
+        let privacy_notice = match typed("privacy_notice") {
+            Some(v) => Some(serde_json::from_value(v).map_err(bad_schema)?),
+            None => None,
+        };
+        let mut settings = BTreeMap::new();
+        for spec in schema::settings_table() {
+            let pointer = format!("/{}", spec.key.replace('.', "/"));
+            if let Some(given) = value.pointer(&pointer) {
+                let managed = match given {
+                    serde_json::Value::Object(wrapper) => ManagedValue {
+                        value: wrapper.get("value").cloned().unwrap_or_default(),
+                        locked: wrapper.get("locked") == Some(&serde_json::Value::Bool(true)),
+                    },
+                    plain => ManagedValue {
+                        value: plain.clone(),
+                        locked: false,
+                    },
+                };
+                settings.insert(spec.key.to_owned(), managed);
+            }
+        }
+        Ok(Self {
+            path: path.to_path_buf(),
+            accounts,
+            privacy_notice,
+            settings,
+        })
+    }
+
+    /// Reads and validates a policy file.
+    pub fn load(path: &Path) -> Result<Self, PolicyError> {
+        Self::parse(&read(path)?, path)
+    }
+}
+
+/// Checks that span more than one value: unique account ids, one notice source.
+fn cross_checks(doc: &Spanned) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let Json::Object(top) = &doc.value else {
+        return out;
+    };
+    let member = |members: &[json::Member], key: &str| {
+        members
+            .iter()
+            .find(|m| m.key == key)
+            .map(|m| m.value.clone())
+    };
+    if let Some(Spanned {
+        value: Json::Array(accounts),
+        ..
+    }) = member(top, "accounts")
+    {
+        let mut seen: BTreeMap<String, json::Position> = BTreeMap::new();
+        for (i, account) in accounts.iter().enumerate() {
+            let Json::Object(fields) = &account.value else {
+                continue;
+            };
+            if let Some(Spanned {
+                at,
+                value: Json::String(id),
+            }) = member(fields, "id")
+            {
+                if let Some(first) = seen.get(&id) {
+                    out.push(Diagnostic {
+                        at,
+                        path: format!("$.accounts[{i}].id"),
+                        expected: "an id no other account uses".into(),
+                        found: format!("\"{id}\", already used at line {}", first.line),
+                        did_you_mean: None,
+                    });
+                } else {
+                    seen.insert(id, at);
+                }
+            }
+        }
+    }
+    if let Some(Spanned {
+        at,
+        value: Json::Object(notice),
+    }) = member(top, "privacy_notice")
+    {
+        let has_text = member(&notice, "text").is_some();
+        let has_file = member(&notice, "file").is_some();
+        if has_text == has_file {
+            out.push(Diagnostic {
+                at,
+                path: "$.privacy_notice".into(),
+                expected: "exactly one of the keys \"text\" and \"file\"".into(),
+                found: if has_text {
+                    "both".into()
+                } else {
+                    "neither".into()
+                },
+                did_you_mean: None,
+            });
+        }
+    }
+    out
+}
+
+/// The user's own settings: dotted key to value, persisted as a flat JSON object.
+///
+/// Kept in a plain JSON file in the data directory for now; the encrypted store takes
+/// this over once it exists.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct EffectiveConfig {
-    /// The merged configuration.
-    pub config: Config,
-    /// The files it was read from, in the order applied.
+pub struct UserSettings(pub BTreeMap<String, serde_json::Value>);
+
+impl UserSettings {
+    /// Reads the file; a missing file is no settings. Unknown keys and invalid values
+    /// are errors (with positions), like in a policy.
+    pub fn load(path: &Path) -> Result<Self, PolicyError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
+            Err(source) => {
+                return Err(PolicyError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+        };
+        let doc =
+            json::parse(&text).map_err(|e| invalid(path, vec![Diagnostic::from_syntax(e)]))?;
+        let fields: Vec<schema::Field> = schema::settings_table()
+            .into_iter()
+            .filter(|s| s.user_may_set)
+            .map(|s| schema::Field {
+                name: s.key,
+                shape: s.shape,
+                required: false,
+                doc: s.doc,
+            })
+            .collect();
+        let diagnostics = validate::validate(&doc, &schema::Shape::Object(fields), "$");
+        if !diagnostics.is_empty() {
+            return Err(invalid(path, diagnostics));
+        }
+        match doc.value.to_value() {
+            serde_json::Value::Object(map) => Ok(Self(map.into_iter().collect())),
+            _ => Ok(Self::default()),
+        }
+    }
+
+    /// Writes the file atomically (a temporary file renamed over it).
+    pub fn save(&self, path: &Path) -> Result<(), PolicyError> {
+        let write_error = |source| PolicyError::Write {
+            path: path.to_path_buf(),
+            source,
+        };
+        let map: serde_json::Map<String, serde_json::Value> =
+            self.0.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let text = serde_json::to_string_pretty(&serde_json::Value::Object(map))
+            .map_err(|e| write_error(std::io::Error::other(e)))?;
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(write_error)?;
+        }
+        let temporary = path.with_extension("json.tmp");
+        std::fs::write(&temporary, text + "\n").map_err(write_error)?;
+        std::fs::rename(&temporary, path).map_err(write_error)
+    }
+}
+
+/// Checks one value for a user setting: `Err` says what was expected.
+pub fn check_setting_value(key: &str, value: &serde_json::Value) -> Result<(), String> {
+    let spec = schema::setting_spec(key).ok_or_else(|| format!("Unknown setting {key}"))?;
+    let spanned = json::parse(&value.to_string()).map_err(|e| e.to_string())?;
+    match validate::validate(&spanned, &spec.shape, key).first() {
+        None => Ok(()),
+        Some(d) => Err(format!("{key}: expected {}, found {}", d.expected, d.found)),
+    }
+}
+
+/// The signed-in OS user, whose name fills `${username}` and `${domain}` in account
+/// templates. Passed in, so this crate never asks the OS itself.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OsUser {
+    /// Login name, e.g. `xiaoming`.
+    pub username: String,
+    /// Windows or Kerberos domain, when there is one.
+    pub domain: Option<String>,
+}
+
+impl OsUser {
+    fn lookup(&self, name: &str) -> Option<&str> {
+        match name {
+            "username" => Some(&self.username),
+            "domain" => self.domain.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// Where a setting's effective value came from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "path", rename_all = "lowercase")]
+pub enum Source {
+    /// Heron's built-in default.
+    Default,
+    /// The user's own choice.
+    User,
+    /// A managed policy file.
+    Policy(PathBuf),
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Default => f.write_str("default"),
+            Source::User => f.write_str("user"),
+            Source::Policy(path) => write!(f, "{}", path.display()),
+        }
+    }
+}
+
+/// A setting's effective value with its origin.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EffectiveSetting {
+    /// The value in force.
+    pub value: serde_json::Value,
+    /// Where it came from.
+    pub source: Source,
+    /// Whether the admin locked it (the user cannot change it).
+    pub locked: bool,
+}
+
+/// The configuration in force and where each part came from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EffectivePolicy {
+    /// Provisioned accounts with templates filled, minus those the policy removes.
+    pub accounts: Vec<AccountConfig>,
+    /// The file each account came from.
+    pub account_sources: BTreeMap<AccountId, PathBuf>,
+    /// The privacy notice from the last file that sets one.
+    pub privacy_notice: Option<PrivacyNotice>,
+    /// Every setting, typed.
+    pub settings: Settings,
+    /// Every setting by dotted key, with value, source and lock.
+    pub origins: BTreeMap<String, EffectiveSetting>,
+    /// The managed files applied, in order.
     pub sources: Vec<PathBuf>,
 }
 
-impl fmt::Display for EffectiveConfig {
+impl EffectivePolicy {
+    /// Merges built-in defaults, managed files (in order) and the user's settings.
+    pub fn merge(
+        documents: &[PolicyDocument],
+        user: &UserSettings,
+        os_user: &OsUser,
+    ) -> Result<Self, PolicyError> {
+        let defaults = serde_json::to_value(Settings::default()).unwrap_or_default();
+        let mut origins = BTreeMap::new();
+        let mut tree = defaults.clone();
+        for spec in schema::settings_table() {
+            let pointer = format!("/{}", spec.key.replace('.', "/"));
+            let mut effective = EffectiveSetting {
+                value: defaults.pointer(&pointer).cloned().unwrap_or_default(),
+                source: Source::Default,
+                locked: false,
+            };
+            for doc in documents {
+                if effective.locked {
+                    break;
+                }
+                if let Some(managed) = doc.settings.get(spec.key) {
+                    effective = EffectiveSetting {
+                        value: managed.value.clone(),
+                        source: Source::Policy(doc.path.clone()),
+                        locked: managed.locked,
+                    };
+                }
+            }
+            if let Some(value) = user.0.get(spec.key)
+                && spec.user_may_set
+                && !effective.locked
+            {
+                effective.value = value.clone();
+                effective.source = Source::User;
+            }
+            if let Some(slot) = tree.pointer_mut(&pointer) {
+                *slot = effective.value.clone();
+            }
+            origins.insert(spec.key.to_owned(), effective);
+        }
+        let settings: Settings = serde_json::from_value(tree).map_err(|e| {
+            invalid(
+                Path::new("user settings"),
+                vec![Diagnostic {
+                    at: json::Position::default(),
+                    path: "$".into(),
+                    expected: "settings Heron's types accept".into(),
+                    found: e.to_string(),
+                    did_you_mean: None,
+                }],
+            )
+        })?;
+
+        let mut accounts: Vec<AccountConfig> = Vec::new();
+        let mut account_sources = BTreeMap::new();
+        let mut privacy_notice = None;
+        for doc in documents {
+            for account in &doc.accounts {
+                let filled = fill_account(account, os_user)?;
+                match accounts.iter_mut().find(|a| a.id == account.id) {
+                    Some(existing) => *existing = filled,
+                    None => accounts.push(filled),
+                }
+                account_sources.insert(account.id.clone(), doc.path.clone());
+            }
+            if doc.privacy_notice.is_some() {
+                privacy_notice.clone_from(&doc.privacy_notice);
+            }
+        }
+        accounts.retain(|a| !settings.lifecycle.remove_accounts.contains(&a.id));
+        account_sources.retain(|id, _| accounts.iter().any(|a| &a.id == id));
+        Ok(Self {
+            accounts,
+            account_sources,
+            privacy_notice,
+            settings,
+            origins,
+            sources: documents.iter().map(|d| d.path.clone()).collect(),
+        })
+    }
+
+    /// Whether the user may add accounts now.
+    pub fn user_may_add_accounts(&self) -> bool {
+        self.permits(self.settings.lifecycle.user_may_add_accounts)
+    }
+
+    /// Whether the user may remove accounts now.
+    pub fn user_may_remove_accounts(&self) -> bool {
+        self.permits(self.settings.lifecycle.user_may_remove_accounts)
+    }
+
+    fn permits(&self, permission: Permission) -> bool {
+        match permission {
+            Permission::Auto => self.accounts.is_empty(),
+            Permission::Yes => true,
+            Permission::No => false,
+        }
+    }
+
+    /// The effective configuration as JSON, every value with its source and lock, and
+    /// secrets (passwords) replaced by `"<redacted>"`: `heronctl policy show --json`.
+    pub fn to_report(&self) -> serde_json::Value {
+        let accounts: Vec<serde_json::Value> = self
+            .accounts
+            .iter()
+            .map(|a| {
+                let mut value = serde_json::to_value(a).unwrap_or_default();
+                if let Some(password) = value.get_mut("password") {
+                    *password = serde_json::json!("<redacted>");
+                }
+                serde_json::json!({
+                    "account": value,
+                    "source": self.account_sources.get(&a.id),
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "sources": self.sources,
+            "accounts": accounts,
+            "privacy_notice": self.privacy_notice,
+            "settings": self.origins,
+        })
+    }
+
+    /// The dotted keys whose effective value, source or lock differ from `before`, plus
+    /// `accounts.<id>` for changed accounts and `privacy_notice`: what the UI is told.
+    pub fn changed_keys(&self, before: &EffectivePolicy) -> Vec<String> {
+        let mut changed: Vec<String> = self
+            .origins
+            .iter()
+            .filter(|(key, now)| before.origins.get(*key) != Some(*now))
+            .map(|(key, _)| key.clone())
+            .collect();
+        let ids: std::collections::BTreeSet<&AccountId> = self
+            .accounts
+            .iter()
+            .chain(&before.accounts)
+            .map(|a| &a.id)
+            .collect();
+        for id in ids {
+            let find = |p: &EffectivePolicy| p.accounts.iter().find(|a| &a.id == id).cloned();
+            if find(self) != find(before) {
+                changed.push(format!("accounts.{id}"));
+            }
+        }
+        if self.privacy_notice != before.privacy_notice {
+            changed.push("privacy_notice".to_owned());
+        }
+        changed
+    }
+}
+
+impl fmt::Display for EffectivePolicy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} account(s) from ", self.config.accounts.len())?;
-        if self.sources.is_empty() {
-            f.write_str("built-in defaults")
-        } else {
-            let names: Vec<String> = self
-                .sources
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect();
-            f.write_str(&names.join(", "))
+        writeln!(f, "Accounts:")?;
+        if self.accounts.is_empty() {
+            writeln!(f, "  (none)")?;
+        }
+        for a in &self.accounts {
+            let source = self
+                .account_sources
+                .get(&a.id)
+                .map_or_else(String::new, |p| p.display().to_string());
+            writeln!(
+                f,
+                "  {} <{}> login {}  [{source}]",
+                a.id,
+                a.email,
+                a.login()
+            )?;
+        }
+        if let Some(notice) = &self.privacy_notice {
+            writeln!(
+                f,
+                "Privacy notice: version {} effective {}",
+                notice.version, notice.effective
+            )?;
+        }
+        writeln!(f, "Settings:")?;
+        for (key, setting) in &self.origins {
+            let lock = if setting.locked { ", locked" } else { "" };
+            writeln!(f, "  {key} = {}  [{}{lock}]", setting.value, setting.source)?;
+        }
+        Ok(())
+    }
+}
+
+fn fill_account(account: &AccountConfig, os_user: &OsUser) -> Result<AccountConfig, PolicyError> {
+    let fill = |field: &'static str, template: &str| {
+        schema::fill_placeholders(template, |name| os_user.lookup(name)).map_err(|placeholder| {
+            PolicyError::Placeholder {
+                account: account.id.clone(),
+                field,
+                placeholder,
+            }
+        })
+    };
+    let mut filled = account.clone();
+    filled.display_name = fill("display_name", &account.display_name)?;
+    filled.email = fill("email", &account.email)?;
+    filled.login = account
+        .login
+        .as_deref()
+        .map(|l| fill("login", l))
+        .transpose()?;
+    for identity in &mut filled.identities {
+        identity.email = fill("identities.email", &identity.email)?;
+        identity.display_name = identity
+            .display_name
+            .as_deref()
+            .map(|n| fill("identities.display_name", n))
+            .transpose()?;
+    }
+    Ok(filled)
+}
+
+/// Where managed policy files are looked for; injectable so tests need no `/etc`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicyRoots {
+    /// The main policy file (read first, when it exists).
+    pub file: PathBuf,
+    /// A directory of further `*.json` policy files, read in lexical order.
+    pub dir: PathBuf,
+}
+
+impl PolicyRoots {
+    /// This OS's system locations (see docs/POLICIES.md).
+    pub fn system() -> Self {
+        platform::system_roots()
+    }
+
+    /// Roots under one directory: `DIR/policies.json` and `DIR/policies.d/`.
+    pub fn under(dir: &Path) -> Self {
+        Self {
+            file: dir.join("policies.json"),
+            dir: dir.join("policies.d"),
         }
     }
 }
 
-/// Finds and loads the configuration: an explicit file (`--config`) wins, then
-/// `HERON_CONFIG`, then the system policy file; with none of them, built-in defaults.
-pub fn load_effective(explicit: Option<&Path>) -> Result<EffectiveConfig, PolicyError> {
-    let from_env = std::env::var_os(CONFIG_ENV).map(PathBuf::from);
-    let chosen = explicit.map(Path::to_path_buf).or(from_env).or_else(|| {
-        let system = PathBuf::from(LINUX_POLICY_FILE);
-        (cfg!(target_os = "linux") && system.exists()).then_some(system)
-    });
-    match chosen {
-        Some(path) => Ok(EffectiveConfig {
-            config: Config::load(&path)?,
-            sources: vec![path],
-        }),
-        None => Ok(EffectiveConfig::default()),
+/// Everything needed to (re)compute the effective policy.
+#[derive(Clone, Debug)]
+pub struct PolicyLoader {
+    /// System locations.
+    pub roots: PolicyRoots,
+    /// `--config` or `HERON_CONFIG`: when set, this file is the only managed policy.
+    pub explicit: Option<PathBuf>,
+    /// The user settings file, when there is a data directory.
+    pub user_settings: Option<PathBuf>,
+    /// Fills account templates.
+    pub os_user: OsUser,
+}
+
+/// A cheap summary of the sources' state (paths, sizes, modification times): when it
+/// changes, the policy is read again.
+pub type Fingerprint = Vec<(PathBuf, Option<(SystemTime, u64)>)>;
+
+impl PolicyLoader {
+    /// The managed files that apply, in the order they are merged.
+    pub fn policy_files(&self) -> Vec<PathBuf> {
+        if let Some(explicit) = &self.explicit {
+            return vec![explicit.clone()];
+        }
+        let mut files = Vec::new();
+        if self.roots.file.exists() {
+            files.push(self.roots.file.clone());
+        }
+        if let Ok(entries) = std::fs::read_dir(&self.roots.dir) {
+            let mut extra: Vec<PathBuf> = entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "json") && p.is_file())
+                .collect();
+            extra.sort();
+            files.extend(extra);
+        }
+        files
     }
+
+    /// Reads every source and merges them.
+    pub fn load(&self) -> Result<EffectivePolicy, PolicyError> {
+        let documents = self
+            .policy_files()
+            .iter()
+            .map(|p| PolicyDocument::load(p))
+            .collect::<Result<Vec<_>, _>>()?;
+        let user = match &self.user_settings {
+            Some(path) => UserSettings::load(path)?,
+            None => UserSettings::default(),
+        };
+        EffectivePolicy::merge(&documents, &user, &self.os_user)
+    }
+
+    /// The sources' current state.
+    pub fn fingerprint(&self) -> Fingerprint {
+        let mut paths = self.policy_files();
+        paths.extend(self.user_settings.clone());
+        if self.explicit.is_none() {
+            paths.push(self.roots.file.clone());
+        }
+        paths
+            .into_iter()
+            .map(|p| {
+                let meta = std::fs::metadata(&p)
+                    .ok()
+                    .and_then(|m| Some((m.modified().ok()?, m.len())));
+                (p, meta)
+            })
+            .collect()
+    }
+}
+
+/// `--config` or else `HERON_CONFIG`.
+pub fn explicit_config(from_command_line: Option<&Path>) -> Option<PathBuf> {
+    from_command_line
+        .map(Path::to_path_buf)
+        .or_else(|| std::env::var_os(CONFIG_ENV).map(PathBuf::from))
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const MINIMAL: &str = r#"{
-      "accounts": [{
-        "id": "corp",
-        "display_name": "王小明",
-        "email": "xiaoming@corp.example",
-        "imap": {"host": "imap.corp.example", "port": 993},
-        "smtp": {"host": "smtp.corp.example", "port": 587, "security": "starttls"}
-      }]
-    }"#;
-
-    #[test]
-    fn minimal_account_parses_with_secure_defaults() {
-        let config = Config::parse(MINIMAL, Path::new("p.json")).unwrap();
-        let account = &config.accounts[0];
-        assert_eq!(account.imap.security, TransportSecurity::Tls);
-        assert_eq!(account.smtp.security, TransportSecurity::Starttls);
-        assert_eq!(account.login(), "xiaoming@corp.example");
-        assert_eq!(account.profile().display_name, "王小明");
-    }
-
-    #[test]
-    fn unknown_key_is_an_error_with_its_position() {
-        let text = MINIMAL.replace("\"display_name\"", "\"displayname\"");
-        let err = Config::parse(&text, Path::new("p.json")).unwrap_err();
-        match err {
-            PolicyError::Invalid { line, message, .. } => {
-                assert_eq!(line, 4);
-                assert!(message.contains("displayname"), "{message}");
-            }
-            other => panic!("unexpected {other:?}"),
-        }
-    }
-
-    #[test]
-    fn plaintext_security_does_not_exist() {
-        let text = MINIMAL.replace("\"starttls\"", "\"none\"");
-        assert!(Config::parse(&text, Path::new("p.json")).is_err());
-    }
-
-    #[test]
-    fn duplicate_account_ids_are_refused() {
-        let mut config = Config::parse(MINIMAL, Path::new("p.json")).unwrap();
-        config.accounts.push(config.accounts[0].clone());
-        let text = serde_json::to_string(&config).unwrap();
-        let err = Config::parse(&text, Path::new("p.json")).unwrap_err();
-        assert!(matches!(err, PolicyError::DuplicateAccount { .. }));
-    }
-
-    #[test]
-    fn explicit_file_wins_and_is_reported_as_source() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("c.json");
-        std::fs::write(&path, MINIMAL).unwrap();
-        let effective = load_effective(Some(&path)).unwrap();
-        assert_eq!(effective.sources, vec![path]);
-        assert_eq!(effective.config.accounts.len(), 1);
-    }
-
-    #[test]
-    fn missing_file_is_a_read_error_naming_the_path() {
-        let err = load_effective(Some(Path::new("/nonexistent/heron.json"))).unwrap_err();
-        assert!(err.to_string().contains("/nonexistent/heron.json"));
-    }
-}
+mod tests;

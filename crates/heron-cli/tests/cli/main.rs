@@ -6,6 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod policies;
+
 fn heronctl(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_heronctl"))
         .args(args)
