@@ -5,6 +5,7 @@
 //! failure is an [`ApiError`] with a stable [`ErrorCode`] the UI branches on (never the
 //! message text, which is for people).
 
+pub mod local_data;
 pub mod transport;
 mod watch;
 
@@ -35,6 +36,16 @@ pub enum ErrorCode {
     InvalidValue,
     /// User settings cannot be saved: no data directory was given.
     NoDataDir,
+    /// The OS keyring (Secret Service, Keychain, Credential Manager) cannot be reached.
+    KeyringUnavailable,
+    /// The local store's key is missing or wrong, or its file is damaged.
+    StoreUnreadable,
+    /// The disk is full; nothing committed before was lost.
+    DiskFull,
+    /// A wipe finished but found something left; the message says what.
+    WipeIncomplete,
+    /// Another storage failure; the message says which.
+    StorageFailed,
 }
 
 /// An error as it crosses the API boundary: `{code, message}`.

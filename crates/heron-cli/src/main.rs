@@ -32,6 +32,13 @@ enum Command {
     Accounts,
     /// Show the signed-in user's profile.
     Profile,
+    /// Delete everything Heron keeps in the data directory (--data-dir): the store's key
+    /// first, so nothing left behind can be read, then the files; then verify.
+    Wipe {
+        /// Really delete; without it, only say what would be deleted.
+        #[arg(long)]
+        yes: bool,
+    },
     /// Check or show configuration.
     Policy {
         #[command(subcommand)]
@@ -121,7 +128,51 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
         }
+        Command::Wipe { yes } => {
+            let dir = cli
+                .data_dir
+                .as_deref()
+                .context("wipe needs --data-dir: the directory whose data to delete")?;
+            wipe(dir, *yes, cli.json)?;
+        }
         Command::Policy { command } => return policy(command, cli.json, open),
+    }
+    Ok(())
+}
+
+/// `wipe`: without `--yes` a dry run that fails, so a script that forgot the flag notices.
+fn wipe(dir: &Path, yes: bool, json: bool) -> anyhow::Result<()> {
+    use heron_api::local_data;
+    if !yes {
+        let summary = local_data::local_data_summary(dir)?;
+        if json {
+            println!(
+                "{}",
+                serde_json::json!({"wiped": false, "would_delete": summary})
+            );
+        } else {
+            println!(
+                "{}: {} bytes of database, {} encrypted files ({} bytes), and the key in the OS keyring",
+                dir.display(),
+                summary.database_bytes,
+                summary.blob_files,
+                summary.blob_bytes
+            );
+        }
+        anyhow::bail!(
+            "Nothing was deleted: add --yes to delete it (unsent mail in the outbox is lost too)"
+        );
+    }
+    let summary = local_data::wipe_local_data(dir, local_data::os_keyring())?;
+    if json {
+        println!("{}", serde_json::json!({"wiped": true, "deleted": summary}));
+    } else {
+        println!(
+            "Wiped {}: key and {} keyring entries deleted, {} files deleted; nothing is left",
+            dir.display(),
+            summary.secrets_deleted,
+            summary.files_deleted
+        );
     }
     Ok(())
 }

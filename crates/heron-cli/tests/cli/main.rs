@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 mod policies;
+mod wipe;
 
 fn heronctl(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_heronctl"))
