@@ -37,12 +37,22 @@ async fn accounts(state: State<'_>) -> Result<Vec<AccountSummary>, ApiError> {
 
 /// Builds and runs the app; returns the process exit code.
 pub fn run() -> std::process::ExitCode {
-    let heron = Heron::open(&HeronOptions::default());
-    if let Err(e) = &heron {
-        eprintln!("heron: {}", e.message);
-    }
     let result = tauri::Builder::default()
-        .manage(AppState { heron })
+        .setup(|app| {
+            use tauri::Manager as _;
+            // The per-user data directory (on Linux ~/.local/share/<identifier>): user
+            // settings now, the encrypted store next.
+            let data_dir = app.path().app_data_dir().ok();
+            let heron = Heron::open(&HeronOptions {
+                data_dir,
+                ..HeronOptions::default()
+            });
+            if let Err(e) = &heron {
+                eprintln!("heron: {}", e.message);
+            }
+            app.manage(AppState { heron });
+            Ok(())
+        })
         .invoke_handler(tauri::generate_handler![app_info, profile, accounts])
         .run(tauri::generate_context!());
     match result {

@@ -98,7 +98,8 @@ pub struct Profile {
 }
 
 /// A password or token: serialised as itself (configuration files carry it), but never
-/// shown by `Debug`, so it cannot leak into logs or panic messages.
+/// shown by `Debug`, so it cannot leak into logs or panic messages, and overwritten with
+/// zeros when dropped, so it does not linger in freed memory.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Secret(String);
@@ -112,6 +113,12 @@ impl Secret {
     /// The secret itself, for the one place that sends it.
     pub fn expose(&self) -> &str {
         &self.0
+    }
+}
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
     }
 }
 
