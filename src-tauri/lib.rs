@@ -42,9 +42,19 @@ pub fn run() -> std::process::ExitCode {
             use tauri::Manager as _;
             // The per-user data directory (on Linux ~/.local/share/<identifier>): user
             // settings now, the encrypted store next.
-            let data_dir = app.path().app_data_dir().ok();
+            let data_dir = match app.path().app_data_dir() {
+                Ok(dir) => Some(dir),
+                Err(e) => {
+                    eprintln!("heron: no per-user data directory ({e}); settings cannot be saved");
+                    None
+                }
+            };
             let heron = Heron::open(&HeronOptions {
                 data_dir,
+                // HERON_CONFIG replaces the managed policy: fine for the demo and the
+                // end-to-end suite (debug builds), but in a release build any user could
+                // use it to escape the admin's locked settings.
+                ignore_config_env: !cfg!(debug_assertions),
                 ..HeronOptions::default()
             });
             if let Err(e) = &heron {

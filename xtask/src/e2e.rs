@@ -63,17 +63,6 @@ fn free_port() -> Result<u16> {
     Ok(listener.local_addr()?.port())
 }
 
-fn wait_for_port(port: u16, what: &str) -> Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if Instant::now() > deadline {
-            bail!("{what} did not listen on 127.0.0.1:{port} within 20 s");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Ok(())
-}
-
 /// Runs tests/e2e/run.mjs against the built app in a virtual display.
 pub fn run_suite(root: &Path, stack: &Stack, update_screenshots: bool) -> Result<()> {
     let target = crate::target_dir(root);
@@ -98,7 +87,7 @@ pub fn run_suite(root: &Path, stack: &Stack, update_screenshots: bool) -> Result
             .env_remove("WAYLAND_DISPLAY"),
         &out.join("tauri-driver.log"),
     )?;
-    wait_for_port(port, "tauri-driver")?;
+    heron_harness::servers::wait_for_port(port, "tauri-driver", &out.join("tauri-driver.log"))?;
     driver.check_running()?;
     let result = run(
         Step::new("End-to-end: the real window over WebDriver", "timeout")

@@ -55,12 +55,27 @@ pub fn wipe_local_data(
     key_store: Arc<dyn KeyStore>,
 ) -> Result<WipeSummary, ApiError> {
     let has_store = data_dir.join(heron_store::DB_FILE).exists();
+    if !has_store && !only_heron_entries(data_dir)? {
+        // A mistyped --data-dir must never cost someone their files.
+        return Err(ApiError {
+            code: ErrorCode::NotFound,
+            message: format!(
+                "{} is not a Heron data directory (it has no {} and holds other files); nothing was deleted",
+                data_dir.display(),
+                heron_store::DB_FILE
+            ),
+        });
+    }
     let report = if has_store {
         match Store::open(data_dir, key_store.clone(), &mut heron_store::OsRandom) {
             Ok(store) => store.wipe_all(),
-            Err(StoreError::KeyMissing { .. } | StoreError::WrongKeyOrCorrupt { .. }) => {
-                Store::wipe_unopenable(data_dir, key_store.as_ref())
-            }
+            // A store this build cannot read (no key, wrong key, damaged, or written by a
+            // newer Heron) is exactly the one an admin may need to remove.
+            Err(
+                StoreError::KeyMissing { .. }
+                | StoreError::WrongKeyOrCorrupt { .. }
+                | StoreError::NewerSchema { .. },
+            ) => Store::wipe_unopenable(data_dir, key_store.as_ref()),
             Err(e) => Err(e),
         }
     } else {
@@ -74,6 +89,29 @@ pub fn wipe_local_data(
         files_deleted: report.files_deleted,
         secrets_deleted: report.secrets_deleted,
     })
+}
+
+/// Whether everything in `dir` (if it exists) is an entry Heron owns.
+fn only_heron_entries(dir: &Path) -> Result<bool, ApiError> {
+    let unreadable = |e: std::io::Error| ApiError {
+        code: ErrorCode::StorageFailed,
+        message: format!("Cannot read {}: {e}", dir.display()),
+    };
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(true),
+        Err(e) => return Err(unreadable(e)),
+    };
+    for entry in entries {
+        let name = entry.map_err(unreadable)?.file_name();
+        if !heron_store::OWNED_ENTRIES
+            .iter()
+            .any(|owned| name == *owned)
+        {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// The store's errors as the UI and `heronctl` see them.

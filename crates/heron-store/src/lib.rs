@@ -35,5 +35,5 @@ pub use schema::SCHEMA_VERSION;
 pub use search::{Field, SearchOrder, SearchQuery, Term, parse_query};
 pub use store::{
     DB_FILE, Flags, FolderId, FolderInfo, MessageRowId, MessageSummary, NewAttachment, NewMessage,
-    Page, PageCursor, PendingWork, Store, WipeReport,
+    OWNED_ENTRIES, Page, PageCursor, PendingWork, Store, WipeReport,
 };

@@ -16,6 +16,17 @@ use crate::search::{self, SearchOrder};
 
 /// The database file inside the data directory.
 pub const DB_FILE: &str = "heron.db";
+/// Every entry Heron itself puts in a data directory. A wipe deletes these and nothing
+/// else, so a mistyped directory never loses a user's own files.
+pub const OWNED_ENTRIES: &[&str] = &[
+    DB_FILE,
+    "heron.db-wal",
+    "heron.db-shm",
+    "heron.db-journal",
+    BLOBS_DIR,
+    TEMP_DIR,
+    "user-settings.json",
+];
 const BLOBS_DIR: &str = "blobs";
 const TEMP_DIR: &str = "tmp";
 
@@ -1015,9 +1026,32 @@ impl Store {
     /// the master key first, then every file. Account keyring entries cannot be listed
     /// without the key; the caller deletes those it knows from the policy.
     pub fn wipe_unopenable(data_dir: &Path, key_store: &dyn KeyStore) -> Result<WipeReport> {
-        // Same canonical path as `open` used for the key entry (a missing dir has no files).
-        let dir = fs::canonicalize(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
-        wipe_files_and_keys(&dir, key_store, &[])
+        wipe_files_and_keys(&canonical_data_dir(data_dir), key_store, &[])
+    }
+
+    /// Whether `data_dir` holds anything Heron put there (see [`OWNED_ENTRIES`]).
+    pub fn holds_heron_data(data_dir: &Path) -> bool {
+        OWNED_ENTRIES
+            .iter()
+            .any(|name| data_dir.join(name).exists())
+    }
+}
+
+/// The path `open` names the key entry after, also for a directory that no longer
+/// exists (then its parent is canonicalised), so a wipe finds the same entry.
+fn canonical_data_dir(data_dir: &Path) -> PathBuf {
+    if let Ok(dir) = fs::canonicalize(data_dir) {
+        return dir;
+    }
+    match (data_dir.parent(), data_dir.file_name()) {
+        (Some(parent), Some(name)) => fs::canonicalize(if parent.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            parent
+        })
+        .map(|p| p.join(name))
+        .unwrap_or_else(|_| data_dir.to_path_buf()),
+        _ => data_dir.to_path_buf(),
     }
 }
 
@@ -1049,22 +1083,46 @@ fn wipe_files_and_keys(
 ) -> Result<WipeReport> {
     let mut report = WipeReport::default();
     let master = master_key_entry(data_dir);
-    key_store.delete(&master)?;
-    report.secrets_deleted += 1;
-    for e in entries {
+    // The master key first: from here on every byte below is unreadable, whatever fails.
+    for e in [&master].into_iter().chain(entries) {
+        if key_store.load(e)?.is_some() {
+            report.secrets_deleted += 1;
+        }
         key_store.delete(e)?;
-        report.secrets_deleted += 1;
     }
-    let files = fsutil::files_under(data_dir)?;
-    report.files_deleted = files.len() as u64;
-    remove_dir_if_exists(data_dir)?;
-    report.files_left = fsutil::files_under(data_dir)?.len() as u64;
+    let owned: Vec<PathBuf> = OWNED_ENTRIES.iter().map(|n| data_dir.join(n)).collect();
+    report.files_deleted = count_files(&owned)?;
+    for path in &owned {
+        if path.is_dir() {
+            remove_dir_if_exists(path)?;
+        } else if let Err(e) = fs::remove_file(path)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            return Err(StoreError::io(path, e));
+        }
+    }
+    // The directory itself goes only when nothing but Heron's entries were in it.
+    let _ = fs::remove_dir(data_dir);
+    report.files_left = count_files(&owned)?;
     for e in entries.iter().chain([&master]) {
         if key_store.load(e)?.is_some() {
             report.secrets_left += 1;
         }
     }
     report.check()
+}
+
+/// Files among `paths` (each a file or a directory, counted recursively).
+fn count_files(paths: &[PathBuf]) -> Result<u64> {
+    let mut n = 0;
+    for p in paths {
+        if p.is_dir() {
+            n += fsutil::files_under(p)?.len() as u64;
+        } else if p.exists() {
+            n += 1;
+        }
+    }
+    Ok(n)
 }
 
 /// Bits of an FTS key below the date (a tie-break among messages of the same second).

@@ -411,8 +411,12 @@ fn belongs_to_stack(server: &str, pid: u32, dir: &Path) -> bool {
     let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
     let cmdline = String::from_utf8_lossy(&cmdline);
     if server == "postfix" {
-        // Postfix's master re-executes itself without the config directory in argv.
+        // Postfix's master re-executes itself without the config directory in argv; its
+        // own pid file in this stack's queue directory says whether it is ours.
+        let pid_file = dir.join("postfix/queue/pid/master.pid");
         cmdline.starts_with("/usr/lib/postfix/sbin/master")
+            && std::fs::read_to_string(pid_file)
+                .is_ok_and(|text| text.trim().parse::<u32>().is_ok_and(|p| p == pid))
     } else {
         cmdline.contains(&*dir.to_string_lossy())
     }

@@ -289,15 +289,14 @@ protocol lmtp {{
 
 /// Starts Dovecot (it daemonises) and returns the master's pid.
 pub fn start_dovecot(layout: &Layout) -> Result<u32> {
+    let pid_file = layout.dir("dovecot").join("run").join("master.pid");
+    clear_pid_file(&pid_file)?;
     run_checked(
         Command::new("dovecot").arg("-c").arg(layout.dovecot_conf()),
         &layout.log("dovecot"),
         "dovecot",
     )?;
-    read_pid(
-        &layout.dir("dovecot").join("run").join("master.pid"),
-        &layout.log("dovecot"),
-    )
+    read_pid(&pid_file, &layout.log("dovecot"))
 }
 
 /// Writes Postfix's configuration: submission with required STARTTLS and over implicit
@@ -421,15 +420,14 @@ smtp_tls_security_level = none
 /// Starts Postfix (it daemonises) and returns the master's pid.
 pub fn start_postfix(layout: &Layout) -> Result<u32> {
     let dir = layout.postfix_dir();
+    let pid_file = dir.join("queue").join("pid").join("master.pid");
+    clear_pid_file(&pid_file)?;
     run_checked(
         Command::new("postfix").arg("-c").arg(&dir).arg("start"),
         &layout.log("postfix-start"),
         "postfix",
     )?;
-    read_pid(
-        &dir.join("queue").join("pid").join("master.pid"),
-        &layout.log("postfix"),
-    )
+    read_pid(&pid_file, &layout.log("postfix"))
 }
 
 /// Writes Radicale's configuration: TLS, htpasswd users, each user sees only their own
@@ -572,6 +570,7 @@ pub fn start_slapd(layout: &Layout, ports: &Ports) -> Result<u32> {
         "ldap://127.0.0.1:{}/ ldaps://127.0.0.1:{}/",
         ports.ldap, ports.ldaps
     );
+    clear_pid_file(&dir.join("slapd.pid"))?;
     run_checked(
         Command::new("slapd")
             .arg("-f")
@@ -615,6 +614,16 @@ pub fn log_tail(log: &Path) -> String {
     let text = std::fs::read_to_string(log).unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(15)..].join("\n")
+}
+
+/// Removes a pid file left by an earlier run, so that [`read_pid`] after a start can only
+/// see the new server's.
+fn clear_pid_file(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("Cannot remove the stale {}", path.display())),
+    }
 }
 
 fn read_pid(path: &Path, log: &Path) -> Result<u32> {

@@ -104,3 +104,43 @@ fn wipe_removes_a_store_whose_key_is_already_gone() {
     );
     assert_eq!(files_under(&data), 0);
 }
+
+#[test]
+fn wipe_refuses_a_directory_that_is_not_heron_data_and_deletes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let documents = dir.path().join("Documents");
+    std::fs::create_dir_all(documents.join("tmp")).unwrap();
+    std::fs::write(documents.join("thesis.odt"), "years of work").unwrap();
+    std::fs::write(documents.join("tmp").join("notes.txt"), "notes").unwrap();
+    let out = heronctl(&["--data-dir", documents.to_str().unwrap(), "wipe", "--yes"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not a Heron data directory"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(files_under(&documents), 2, "every file is still there");
+}
+
+#[test]
+fn wipe_of_a_store_beside_other_files_deletes_only_herons_entries() {
+    let Some(keyring) = real_keyring() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let entry = make_store(&data, &keyring);
+    std::fs::write(data.join("not-heron.txt"), "keep me").unwrap();
+    let out = heronctl(&["--data-dir", data.to_str().unwrap(), "wipe", "--yes"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(keyring.load(&entry).unwrap().is_none());
+    assert!(!data.join(DB_FILE).exists());
+    assert_eq!(
+        std::fs::read_to_string(data.join("not-heron.txt")).unwrap(),
+        "keep me"
+    );
+}
