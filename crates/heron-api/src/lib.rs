@@ -133,12 +133,13 @@ impl Heron {
                 .map(|d| d.join(USER_SETTINGS_FILE)),
             os_user: options.os_user.clone().unwrap_or_else(os_user_from_env),
         };
-        let effective = loader.load()?;
+        // A broken user settings file must neither stop the app nor the admin's policy.
+        let loaded = loader.load_tolerant()?;
         Ok(Self {
             loader,
             state: Arc::new(Mutex::new(PolicyState {
-                effective,
-                error: None,
+                effective: loaded.effective,
+                error: loaded.user_settings_error.map(ApiError::from),
             })),
         })
     }
@@ -258,13 +259,13 @@ impl Heron {
 }
 
 fn reload(loader: &PolicyLoader, state: &Mutex<PolicyState>) -> Result<Vec<String>, ApiError> {
-    let loaded = loader.load();
+    let loaded = loader.load_tolerant();
     let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
     match loaded {
-        Ok(effective) => {
-            let changed = effective.changed_keys(&state.effective);
-            state.effective = effective;
-            state.error = None;
+        Ok(loaded) => {
+            let changed = loaded.effective.changed_keys(&state.effective);
+            state.effective = loaded.effective;
+            state.error = loaded.user_settings_error.map(ApiError::from);
             Ok(changed)
         }
         Err(e) => {

@@ -261,8 +261,9 @@ pub fn reference_markdown() -> String {
     }
     out.push_str(
         "\nAccounts with the same `id` in a later file replace the earlier one. Account ids \
-         listed in `lifecycle.remove_accounts` are dropped from the effective list (and \
-         their local data wiped on the next start).\n",
+         listed in `lifecycle.remove_accounts` are dropped from the effective list. (Wiping \
+         their local data on the next start is not implemented yet; `heronctl --data-dir DIR \
+         wipe --yes` wipes a whole data directory.)\n",
     );
     out.push_str("\n## Privacy notice (`privacy_notice`; managed only, not lockable)\n\n");
     out.push_str("| Key | Type | Required | Description |\n|---|---|---|---|\n");
@@ -291,9 +292,12 @@ Admins configure Heron with JSON policy files; the JSON Schema is
 | macOS | `/Library/Application Support/Heron/policies.json` and `policies.d/`; the managed preferences domain `app.heron.desktop` is not read yet |
 
 `heronctl --config FILE` or the `HERON_CONFIG` environment variable name one file that
-then replaces the system files (tests, headless use). Files are watched: a change applies
-while Heron runs. A file with errors is reported (the same text as `heronctl policy
-check`) and the last good policy stays in force.
+then replaces the system files (tests, headless use; release builds of the desktop app
+ignore `HERON_CONFIG`, so a user cannot replace the admin's policy). heron-api can watch
+the files and apply a change while it runs (the desktop app does not start that watcher
+yet). A file with errors is reported (the same text as `heronctl policy check`) and the
+last good policy stays in force; a broken user settings file is reported and left out,
+never the admin's policy.
 
 ## Default or locked
 

@@ -677,6 +677,36 @@ impl PolicyLoader {
         files
     }
 
+    /// Reads every source and merges them, tolerating a broken user settings file: the
+    /// user's own choices are then left out (and the problem returned), but the admin's
+    /// policy still applies. A broken managed file is an error.
+    pub fn load_tolerant(&self) -> Result<LoadedPolicy, PolicyError> {
+        let documents = self
+            .policy_files()
+            .iter()
+            .map(|p| PolicyDocument::load(p))
+            .collect::<Result<Vec<_>, _>>()?;
+        let with_user = match &self.user_settings {
+            Some(path) => UserSettings::load(path),
+            None => Ok(UserSettings::default()),
+        }
+        .and_then(|user| EffectivePolicy::merge(&documents, &user, &self.os_user));
+        match with_user {
+            Ok(effective) => Ok(LoadedPolicy {
+                effective,
+                user_settings_error: None,
+            }),
+            Err(user_error) => {
+                let effective =
+                    EffectivePolicy::merge(&documents, &UserSettings::default(), &self.os_user)?;
+                Ok(LoadedPolicy {
+                    effective,
+                    user_settings_error: Some(user_error),
+                })
+            }
+        }
+    }
+
     /// Reads every source and merges them.
     pub fn load(&self) -> Result<EffectivePolicy, PolicyError> {
         let documents = self
@@ -708,6 +738,15 @@ impl PolicyLoader {
             })
             .collect()
     }
+}
+
+/// The policy in force and, when the user's own settings file could not be used, why.
+#[derive(Debug)]
+pub struct LoadedPolicy {
+    /// The merged policy (without the user's settings when they were unusable).
+    pub effective: EffectivePolicy,
+    /// The problem with the user settings file, if any.
+    pub user_settings_error: Option<PolicyError>,
 }
 
 /// `--config` or else `HERON_CONFIG`.

@@ -682,7 +682,7 @@ pub fn settings_table() -> Vec<SettingSpec> {
             list(text(TextKind::AccountId)),
             false,
             "[\"old-corp\"]",
-            "Account ids whose local data is wiped on the next start.",
+            "Account ids removed from the effective account list (wiping their local data on the next start is not implemented yet).",
         ),
         setting(
             "features.remote_content",
@@ -743,7 +743,7 @@ pub fn settings_table() -> Vec<SettingSpec> {
         setting(
             "security.minimum_tls_version",
             Shape::OneOf(&["1.2", "1.3"]),
-            true,
+            false,
             "\"1.3\"",
             "Oldest TLS version accepted.",
         ),

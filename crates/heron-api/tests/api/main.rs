@@ -207,3 +207,33 @@ fn the_watcher_reports_changed_keys_and_rejected_files() {
     assert_eq!(f.heron.policy().origins["updates"].source, Source::Default);
     assert!(Path::new(&f.policy_file()).exists());
 }
+
+#[test]
+fn a_broken_user_settings_file_is_reported_and_the_admins_policy_still_applies() {
+    let dir = tempfile::tempdir().unwrap();
+    let roots = PolicyRoots::under(&dir.path().join("etc"));
+    std::fs::create_dir_all(&roots.dir).unwrap();
+    std::fs::write(&roots.file, GOOD).unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    // An admin-only key written by hand: user settings may never carry it.
+    std::fs::write(
+        data.join("user-settings.json"),
+        r#"{"security.certificate_exceptions_allowed": true"#,
+    )
+    .unwrap();
+    let heron = Heron::open(&HeronOptions {
+        config_path: None,
+        policy_roots: Some(roots),
+        data_dir: Some(data),
+        os_user: Some(OsUser {
+            username: "xiaoming".into(),
+            domain: None,
+        }),
+        ignore_config_env: true,
+    })
+    .expect("a bad user settings file must not stop the app");
+    assert!(heron.policy_error().is_some(), "the problem is reported");
+    assert_eq!(setting(&heron, "features.remote_content"), json!(false));
+    assert_eq!(setting(&heron, "features.camera"), json!(false));
+}
