@@ -16,10 +16,13 @@ use crate::search::{self, SearchOrder};
 
 /// The database file inside the data directory.
 pub const DB_FILE: &str = "heron.db";
+/// Serialises opening: key creation and migrations happen under it.
+const LOCK_FILE: &str = "heron.lock";
 /// Every entry Heron itself puts in a data directory. A wipe deletes these and nothing
 /// else, so a mistyped directory never loses a user's own files.
 pub const OWNED_ENTRIES: &[&str] = &[
     DB_FILE,
+    LOCK_FILE,
     "heron.db-wal",
     "heron.db-shm",
     "heron.db-journal",
@@ -300,6 +303,17 @@ impl Store {
         // `/home/u/data` find the same key.
         let data_dir = &fs::canonicalize(data_dir).map_err(|e| StoreError::io(data_dir, e))?;
         let db_path = data_dir.join(DB_FILE);
+        // Two processes opening a fresh directory at once must not both create a key (the
+        // second would replace the first in the keyring, leaving the database unreadable)
+        // nor both migrate: opening is serialised on a lock file, released on return.
+        let lock_path = data_dir.join(LOCK_FILE);
+        let lock = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| StoreError::io(&lock_path, e))?;
+        lock.lock().map_err(|e| StoreError::io(&lock_path, e))?;
         let entry = master_key_entry(data_dir);
         let key = match key_store.load(&entry)? {
             Some(bytes) => MasterKey::from_bytes(&bytes)?,

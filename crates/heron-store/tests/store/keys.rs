@@ -167,3 +167,26 @@ fn first_run_stores_the_key_before_the_database_exists() {
         "key changed on reopen"
     );
 }
+
+#[test]
+fn concurrent_first_opens_share_one_key() {
+    // Regression: two openers of a fresh directory both created a key; the second
+    // replaced the first, and the database became unreadable.
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let keys = Arc::new(MemKeyStore::default());
+    let openers: Vec<_> = (0..8)
+        .map(|_| {
+            let (data, keys) = (data.clone(), keys.clone());
+            std::thread::spawn(move || open(&data, &keys).map(drop))
+        })
+        .collect();
+    for opener in openers {
+        opener.join().unwrap().unwrap();
+    }
+    let mut store = open(&data, &keys).unwrap();
+    let inbox = folder(&mut store, "corp", "INBOX");
+    store
+        .insert_message(&message(inbox, 1, "after the race", 1))
+        .unwrap();
+}
