@@ -415,25 +415,20 @@ impl OpenedAttachments {
         &self.dir
     }
 
-    /// Decrypts a blob into the folder as `file_name` (path components are stripped) and
-    /// returns the file's path, for handing to the OS "open with".
+    /// Decrypts a blob into the folder as `file_name` (reduced to a safe base name) and
+    /// returns the file's path, for handing to the OS "open with". The plaintext appears
+    /// under its name only when it decrypted completely; a failure leaves no file.
     pub fn extract(&self, blobs: &BlobStore, blob: &BlobName, file_name: &str) -> Result<PathBuf> {
-        let safe: String = file_name
-            .rsplit(['/', '\\'])
-            .next()
-            .unwrap_or_default()
-            .chars()
-            .filter(|c| !c.is_control())
-            .collect();
-        let safe = if safe.is_empty() || safe == "." || safe == ".." {
-            "attachment".to_owned()
-        } else {
-            safe
-        };
-        let path = self.dir.join(safe);
+        let path = self.dir.join(safe_base_name(file_name));
         let mut reader = blobs.open_reader(blob)?;
-        let mut out = fs::File::create(&path).map_err(|e| StoreError::io(&path, e))?;
-        io::copy(&mut reader, &mut out).map_err(|e| from_read_error(blob, &path, e))?;
+        let mut partial =
+            tempfile::NamedTempFile::new_in(&self.dir).map_err(|e| StoreError::io(&self.dir, e))?;
+        io::copy(&mut reader, partial.as_file_mut())
+            .map_err(|e| from_read_error(blob, &path, e))?;
+        // On error `partial` is dropped, which deletes the half-written plaintext.
+        partial
+            .persist(&path)
+            .map_err(|e| StoreError::io(&path, e.error))?;
         Ok(path)
     }
 
@@ -453,6 +448,52 @@ impl Drop for OpenedAttachments {
     }
 }
 
+/// A file name from mail reduced to one harmless path component on every OS: no
+/// directory separators, no drive prefix or stream (`:`), no control or reserved
+/// characters, not a Windows device name, not `.`/`..`, at most 200 bytes.
+pub(crate) fn safe_base_name(file_name: &str) -> String {
+    const RESERVED: &[&str] = &[
+        "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8",
+        "COM9", "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
+    ];
+    let last = file_name.rsplit(['/', '\\']).next().unwrap_or_default();
+    let mut safe: String = last
+        .chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, ':' | '<' | '>' | '"' | '|' | '?' | '*') {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    // Windows drops trailing dots and spaces, which would change the extension shown.
+    while safe.ends_with(['.', ' ']) {
+        safe.pop();
+    }
+    while safe.len() > 200 {
+        safe.pop();
+    }
+    let stem = safe
+        .split('.')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_uppercase();
+    if safe.is_empty() || RESERVED.contains(&stem.as_str()) {
+        format!(
+            "attachment{}",
+            if safe.is_empty() {
+                String::new()
+            } else {
+                format!("-{safe}")
+            }
+        )
+    } else {
+        safe
+    }
+}
+
 pub(crate) fn remove_dir_if_exists(dir: &Path) -> Result<()> {
     match fs::remove_dir_all(dir) {
         Ok(()) => Ok(()),
@@ -464,6 +505,28 @@ pub(crate) fn remove_dir_if_exists(dir: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn attachment_names_become_one_harmless_component() {
+        for (input, want) in [
+            ("report.pdf", "report.pdf"),
+            ("../../etc/passwd", "passwd"),
+            ("..\\..\\evil.exe", "evil.exe"),
+            ("C:evil.exe", "C_evil.exe"),
+            ("notes.txt:hidden", "notes.txt_hidden"),
+            ("CON", "attachment-CON"),
+            ("nul.txt", "attachment-nul.txt"),
+            ("trailing. . ", "trailing"),
+            ("..", "attachment"),
+            ("", "attachment"),
+            ("a\u{0}b\nc", "a_b_c"),
+            ("会议纪要.docx", "会议纪要.docx"),
+        ] {
+            let safe = safe_base_name(input);
+            assert_eq!(safe, want, "{input:?}");
+            assert_eq!(Path::new(&safe).components().count(), 1, "{input:?}");
+        }
+    }
 
     struct Counter(u8);
     impl RandomSource for Counter {
