@@ -102,6 +102,9 @@ struct PolicyState {
 pub struct Heron {
     loader: PolicyLoader,
     state: Arc<Mutex<PolicyState>>,
+    /// Held across load-modify-save of the user settings file, so two settings changed
+    /// at once (two async commands) both survive.
+    settings_write: Mutex<()>,
 }
 
 fn os_user_from_env() -> OsUser {
@@ -141,6 +144,7 @@ impl Heron {
                 effective: loaded.effective,
                 error: loaded.user_settings_error.map(ApiError::from),
             })),
+            settings_write: Mutex::new(()),
         })
     }
 
@@ -229,10 +233,22 @@ impl Heron {
                 "User settings cannot be saved because Heron was started without a data directory",
             ));
         };
-        let mut settings = UserSettings::load(path)?;
-        settings.0.insert(key.to_owned(), value);
-        settings.save(path)?;
-        self.reload().map(|_| ())
+        {
+            let _writing = self
+                .settings_write
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            // A broken file is already reported and left out of the policy; saving a good
+            // one in its place is how the user gets out of that state.
+            let mut settings = UserSettings::load(path).unwrap_or_default();
+            settings.0.insert(key.to_owned(), value);
+            settings.save(path)?;
+        }
+        // The setting is saved. If a managed file is broken right now the reload fails,
+        // but that problem is the admin's and stays reported through policy_error; it does
+        // not make this change fail.
+        let _ = self.reload();
+        Ok(())
     }
 
     /// Watches the policy sources, polling every `interval`; every change is reloaded and

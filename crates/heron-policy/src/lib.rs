@@ -311,8 +311,16 @@ impl UserSettings {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(write_error)?;
         }
+        // Written whole to a temporary file, flushed to disk, then renamed over the old
+        // one: a crash leaves the old settings or the new, never half a file.
         let temporary = path.with_extension("json.tmp");
-        std::fs::write(&temporary, text + "\n").map_err(write_error)?;
+        {
+            use std::io::Write as _;
+            let mut file = std::fs::File::create(&temporary).map_err(write_error)?;
+            file.write_all((text + "\n").as_bytes())
+                .map_err(write_error)?;
+            file.sync_all().map_err(write_error)?;
+        }
         std::fs::rename(&temporary, path).map_err(write_error)
     }
 }
@@ -340,7 +348,8 @@ pub struct OsUser {
 impl OsUser {
     fn lookup(&self, name: &str) -> Option<&str> {
         match name {
-            "username" => Some(&self.username),
+            // An unknown user must not turn `${username}@corp` into `@corp`.
+            "username" => Some(self.username.as_str()).filter(|u| !u.is_empty()),
             "domain" => self.domain.as_deref(),
             _ => None,
         }

@@ -265,8 +265,18 @@ fn check_text(at: Position, path: &str, kind: TextKind, s: &str, out: &mut Vec<D
         TextKind::NonEmpty => !s.trim().is_empty(),
         TextKind::AccountId => heron_model::AccountId::new(s).is_ok(),
         TextKind::Template(allowed) => {
-            for (_, name) in placeholders(s) {
-                if !allowed.contains(&name) {
+            for (start, name) in placeholders(s) {
+                if !s[start..].contains('}') {
+                    // `${domain` without its brace would fail on every machine later,
+                    // with a message about an unknown user field.
+                    out.push(Diagnostic {
+                        at,
+                        path: path.to_owned(),
+                        expected: "a placeholder closed with }".to_owned(),
+                        found: format!("\"${{{name}\""),
+                        did_you_mean: allowed.contains(&name).then(|| format!("${{{name}}}")),
+                    });
+                } else if !allowed.contains(&name) {
                     out.push(Diagnostic {
                         at,
                         path: path.to_owned(),

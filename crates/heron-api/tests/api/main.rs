@@ -237,3 +237,29 @@ fn a_broken_user_settings_file_is_reported_and_the_admins_policy_still_applies()
     assert_eq!(setting(&heron, "features.remote_content"), json!(false));
     assert_eq!(setting(&heron, "features.camera"), json!(false));
 }
+
+#[test]
+fn settings_changed_at_the_same_time_all_survive() {
+    // Regression: load-modify-save without a lock lost one of two concurrent changes.
+    let f = Fixture::new();
+    std::thread::scope(|scope| {
+        for (key, value) in [
+            ("features.camera", json!(true)),
+            ("features.photo_library", json!(false)),
+            ("features.send_later", json!(false)),
+            ("features.undo_send_delay_seconds", json!(10)),
+        ] {
+            let heron = &f.heron;
+            scope.spawn(move || {
+                for _ in 0..10 {
+                    heron.set_user_setting(key, value.clone()).unwrap();
+                }
+            });
+        }
+    });
+    let saved: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(f.dir.path().join("data/user-settings.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(saved.as_object().unwrap().len(), 4, "{saved}");
+}
