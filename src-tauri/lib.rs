@@ -3,7 +3,7 @@
 //! The shell holds no logic of its own: every command is a one-line wrapper over
 //! heron-api, and is `async` so nothing runs on the main thread.
 
-use heron_api::{AccountSummary, ApiError, Heron, HeronOptions};
+use heron_api::{AcceptedNotice, AccountSummary, ApiError, Heron, HeronOptions, PrivacyNoticeView};
 use heron_model::{AppInfo, Profile};
 
 /// What the commands share: the API context, or why it could not be opened. A bad
@@ -35,6 +35,32 @@ async fn accounts(state: State<'_>) -> Result<Vec<AccountSummary>, ApiError> {
     Ok(state.heron()?.accounts())
 }
 
+#[tauri::command]
+async fn privacy_notice(state: State<'_>) -> Result<PrivacyNoticeView, ApiError> {
+    state.heron()?.privacy_notice()
+}
+
+/// The shell supplies the time, so heron-api stays deterministic under test.
+#[tauri::command]
+async fn accept_privacy_notice(
+    state: State<'_>,
+    version: String,
+) -> Result<AcceptedNotice, ApiError> {
+    state.heron()?.accept_privacy_notice(&version, unix_now())
+}
+
+/// Declining the privacy notice ends the app: a clean exit, code 0.
+#[tauri::command]
+async fn quit_app(app: tauri::AppHandle) {
+    app.exit(0);
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
 /// Builds and runs the app; returns the process exit code.
 pub fn run() -> std::process::ExitCode {
     let result = tauri::Builder::default()
@@ -63,7 +89,14 @@ pub fn run() -> std::process::ExitCode {
             app.manage(AppState { heron });
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![app_info, profile, accounts])
+        .invoke_handler(tauri::generate_handler![
+            app_info,
+            profile,
+            accounts,
+            privacy_notice,
+            accept_privacy_notice,
+            quit_app
+        ])
         .run(tauri::generate_context!());
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

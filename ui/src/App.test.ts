@@ -2,7 +2,7 @@ import { fireEvent, render, screen, waitFor, within } from '@testing-library/sve
 import { beforeEach, describe, expect, it } from 'vitest';
 import App from './App.svelte';
 import { STORAGE_KEYS } from './lib/settings/Preferences.svelte';
-import { ADA, ADA_ACCOUNT, FakeBackend } from './test/FakeBackend';
+import { ADA, ADA_ACCOUNT, BUILTIN_NOTICE, FakeBackend } from './test/FakeBackend';
 
 const TODAY = new Date(2025, 10, 29, 9, 30);
 
@@ -28,7 +28,7 @@ describe('App shell', () => {
     const backend = new FakeBackend();
     expect(backend.calls).toEqual([]);
     renderApp(backend);
-    expect(backend.calls.sort()).toEqual(['accounts', 'app_info', 'profile']);
+    expect(backend.calls.sort()).toEqual(['accounts', 'app_info', 'privacy_notice', 'profile']);
   });
 
   it('starts on Mail and switches sections from the rail', async () => {
@@ -260,5 +260,97 @@ describe('error banner', () => {
     backend.failure = null;
     await fireEvent.click(screen.getByRole('button', { name: 'Try again' }));
     await waitFor(() => expect(screen.queryByTestId('error-banner')).toBeNull());
+  });
+});
+
+/** Whether the app behind a modal is unreachable (`inert`, as property or attribute). */
+function appIsInert(): boolean {
+  const frame = screen.getByTestId('rail-mail').closest('.frame') as HTMLElement & {
+    inert?: boolean;
+  };
+  return frame.inert === true || frame.hasAttribute('inert');
+}
+
+function needingConsent(): FakeBackend {
+  const backend = withAda();
+  backend.notice = { ...BUILTIN_NOTICE };
+  return backend;
+}
+
+describe('privacy notice', () => {
+  it('blocks the app on first run with the notice, its version and dates', async () => {
+    renderApp(needingConsent());
+    const dialog = await screen.findByTestId('privacy-notice');
+    expect(dialog.getAttribute('role')).toBe('dialog');
+    expect(dialog.getAttribute('aria-modal')).toBe('true');
+    expect(dialog.contains(document.activeElement)).toBe(true);
+    expect(within(dialog).getByText('Heron sends no telemetry.')).toBeTruthy();
+    expect(screen.getByTestId('privacy-notice-version').textContent).toBe('2026-11-01');
+    expect(within(dialog).getAllByText('November 1, 2026')).toHaveLength(2);
+    expect(appIsInert()).toBe(true);
+  });
+
+  it('shows the built-in notice in Chinese when the UI is in Chinese', async () => {
+    localStorage.setItem(STORAGE_KEYS.language, 'zh-CN');
+    renderApp(needingConsent());
+    const dialog = await screen.findByTestId('privacy-notice');
+    expect(within(dialog).getByText('Heron 不发送遥测数据。')).toBeTruthy();
+    expect(within(dialog).getAllByText('2026年11月1日')).toHaveLength(2);
+  });
+
+  it('says which version was accepted before when the notice changed', async () => {
+    const backend = needingConsent();
+    backend.notice = {
+      ...BUILTIN_NOTICE,
+      source: 'policy',
+      version: 'v2',
+      text_zh: null,
+      contact: 'privacy@corp.example',
+      previous_accepted_version: 'v1',
+    };
+    renderApp(backend);
+    expect((await screen.findByTestId('privacy-notice-changed')).textContent).toContain(
+      'accepted version v1',
+    );
+    expect(screen.getByText('privacy@corp.example')).toBeTruthy();
+  });
+
+  it('accepting calls the backend and closes the notice', async () => {
+    const backend = needingConsent();
+    renderApp(backend);
+    await fireEvent.click(await screen.findByTestId('privacy-accept'));
+    await waitFor(() => expect(screen.queryByTestId('privacy-notice')).toBeNull());
+    expect(backend.calls).toContain('accept_privacy_notice:2026-11-01');
+    expect(appIsInert()).toBe(false);
+  });
+
+  it('declining explains why, Back returns, and Quit quits', async () => {
+    const backend = needingConsent();
+    renderApp(backend);
+    await fireEvent.click(await screen.findByTestId('privacy-decline'));
+    const declined = screen.getByTestId('privacy-declined');
+    expect(declined.textContent).toContain('Nothing has been synced');
+    expect(declined.textContent).toContain("your organisation's IT support");
+    expect(screen.getByText('Heron cannot be used without accepting')).toBeTruthy();
+
+    await fireEvent.click(screen.getByTestId('privacy-back'));
+    expect(screen.getByTestId('privacy-accept')).toBeTruthy();
+
+    await fireEvent.click(screen.getByTestId('privacy-decline'));
+    await fireEvent.click(screen.getByTestId('privacy-quit'));
+    expect(backend.calls).toContain('quit_app');
+    expect(backend.calls.some((c) => c.startsWith('accept_privacy_notice'))).toBe(false);
+  });
+
+  it('Settings > Privacy shows the accepted version and what is kept locally', async () => {
+    renderApp(withAda());
+    await fireEvent.click(screen.getByTestId('rail-settings'));
+    await waitFor(() =>
+      expect(screen.getByTestId('privacy-accepted').textContent).toContain('version 2026-11-01'),
+    );
+    expect(screen.getByTestId('privacy-accepted').textContent).toContain('2026');
+    const stored = within(screen.getByTestId('privacy-stored')).getAllByRole('listitem');
+    expect(stored).toHaveLength(4);
+    expect(screen.getByText('None of it is sent anywhere by Heron.')).toBeTruthy();
   });
 });

@@ -5,6 +5,7 @@
 //! failure is an [`ApiError`] with a stable [`ErrorCode`] the UI branches on (never the
 //! message text, which is for people).
 
+pub mod consent;
 pub mod local_data;
 pub mod transport;
 mod watch;
@@ -19,6 +20,7 @@ use heron_policy::{
 };
 use serde::Serialize;
 
+pub use consent::{AcceptedNotice, NoticeSource, PrivacyNoticeView};
 pub use transport::{AccountSummary, PolicyEvent};
 pub use watch::PolicyWatcher;
 
@@ -46,6 +48,8 @@ pub enum ErrorCode {
     WipeIncomplete,
     /// Another storage failure; the message says which.
     StorageFailed,
+    /// The privacy notice accepted is not the one in force (it changed while shown).
+    NoticeVersionMismatch,
 }
 
 /// An error as it crosses the API boundary: `{code, message}`.
@@ -105,6 +109,8 @@ pub struct Heron {
     /// Held across load-modify-save of the user settings file, so two settings changed
     /// at once (two async commands) both survive.
     settings_write: Mutex<()>,
+    /// Where the consent record (and, later, the store) lives.
+    data_dir: Option<PathBuf>,
 }
 
 fn os_user_from_env() -> OsUser {
@@ -145,6 +151,7 @@ impl Heron {
                 error: loaded.user_settings_error.map(ApiError::from),
             })),
             settings_write: Mutex::new(()),
+            data_dir: options.data_dir.clone(),
         })
     }
 
@@ -264,6 +271,25 @@ impl Heron {
             interval,
             on_event,
         )
+    }
+
+    /// The privacy notice in force (the policy's, or Heron's own) and whether the user
+    /// must accept it before anything syncs.
+    pub fn privacy_notice(&self) -> Result<PrivacyNoticeView, ApiError> {
+        let notice = self.with_policy(|p| p.privacy_notice.clone());
+        consent::notice_view(notice.as_ref(), self.data_dir.as_deref())
+    }
+
+    /// Records that the user accepted the notice `version` at `now_unix` (seconds since
+    /// the epoch, passed in by the caller). Refused with
+    /// [`ErrorCode::NoticeVersionMismatch`] unless `version` is the one in force.
+    pub fn accept_privacy_notice(
+        &self,
+        version: &str,
+        now_unix: i64,
+    ) -> Result<AcceptedNotice, ApiError> {
+        let in_force = self.privacy_notice()?.version;
+        consent::accept(&in_force, version, now_unix, self.data_dir.as_deref())
     }
 
     /// Checks a configuration file without opening a context: `heronctl policy check`.

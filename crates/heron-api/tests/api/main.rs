@@ -11,6 +11,8 @@ use heron_api::{ErrorCode, Heron, HeronOptions, PolicyEvent};
 use heron_policy::{OsUser, PolicyRoots, Source};
 use serde_json::json;
 
+mod consent;
+
 const GOOD: &str = r#"{
   "accounts": [{
     "id": "corp", "display_name": "${username}", "email": "${username}@corp.example",

@@ -1,4 +1,4 @@
-import type { AccountSummary, AppInfo, Profile } from './types';
+import type { AcceptedNotice, AccountSummary, AppInfo, PrivacyNoticeView, Profile } from './types';
 
 /**
  * The one surface the UI talks to. The production app uses `TauriBackend`; tests pass
@@ -9,4 +9,10 @@ export interface IBackend {
   /** The signed-in user's profile, or `null` when no account is set up. */
   profile(): Promise<Profile | null>;
   accounts(): Promise<AccountSummary[]>;
+  /** The privacy notice in force and whether it must be accepted before anything syncs. */
+  privacyNotice(): Promise<PrivacyNoticeView>;
+  /** Accepts `version`; rejects with `notice_version_mismatch` if another is in force. */
+  acceptPrivacyNotice(version: string): Promise<AcceptedNotice>;
+  /** Ends the app cleanly (the user declined the privacy notice). */
+  quitApp(): Promise<void>;
 }

@@ -12,13 +12,17 @@ describe('TauriBackend', () => {
       if (cmd === 'app_info') return { version: '0.1.0', config_sources: [], account_count: 0 };
       if (cmd === 'profile') return null;
       if (cmd === 'accounts') return [];
+      if (cmd === 'accept_privacy_notice') return { version: 'v1', accepted_at_unix: 1 };
+      if (cmd === 'quit_app') return null;
       throw new Error(`unexpected command ${cmd}`);
     });
     const backend = new TauriBackend();
     expect((await backend.appInfo()).version).toBe('0.1.0');
     expect(await backend.profile()).toBeNull();
     expect(await backend.accounts()).toEqual([]);
-    expect(called).toEqual(['app_info', 'profile', 'accounts']);
+    expect((await backend.acceptPrivacyNotice('v1')).version).toBe('v1');
+    await backend.quitApp();
+    expect(called).toEqual(['app_info', 'profile', 'accounts', 'accept_privacy_notice', 'quit_app']);
   });
 
   it('passes the shell’s {code, message} through unchanged', async () => {

@@ -1,7 +1,7 @@
 import { invoke } from '@tauri-apps/api/core';
 import type { IBackend } from './IBackend';
 import { toApiError } from './errors';
-import type { AccountSummary, AppInfo, Profile } from './types';
+import type { AcceptedNotice, AccountSummary, AppInfo, PrivacyNoticeView, Profile } from './types';
 
 /** `IBackend` over Tauri commands. Names match `generate_handler!` in src-tauri/lib.rs. */
 export class TauriBackend implements IBackend {
@@ -15,6 +15,18 @@ export class TauriBackend implements IBackend {
 
   accounts(): Promise<AccountSummary[]> {
     return call<AccountSummary[]>('accounts');
+  }
+
+  privacyNotice(): Promise<PrivacyNoticeView> {
+    return call<PrivacyNoticeView>('privacy_notice');
+  }
+
+  acceptPrivacyNotice(version: string): Promise<AcceptedNotice> {
+    return call<AcceptedNotice>('accept_privacy_notice', { version });
+  }
+
+  quitApp(): Promise<void> {
+    return call<void>('quit_app');
   }
 }
 
