@@ -26,7 +26,7 @@ What Heron connects to: only the mail, calendar and directory servers in your or
 
 What Heron keeps on this device: your account details, your mail and your settings, in an encrypted store whose key is held by your operating system's keyring; and Heron's own logs and crash data. None of it leaves this device through Heron.
 
-Diagnostics: Heron's logs are local files. You can export them yourself from Settings, for example to give them to your IT support; Heron never uploads them.
+Diagnostics: Heron's logs are local files on this device. You can export them yourself, for example to give them to your IT support; Heron never uploads them.
 
 Questions about how your organisation handles your mail go to your organisation's IT or privacy contact.";
 
@@ -37,7 +37,7 @@ Heron 连接的对象：仅限您所在机构配置中的邮件、日历和通�
 
 Heron 在本设备上保存的内容：您的账户信息、邮件和设置，保存在加密存储中，其密钥由操作系统的密钥环保管；以及 Heron 自身的日志和崩溃数据。这些内容都不会经由 Heron 离开本设备。
 
-诊断信息：Heron 的日志是本地文件。您可以在“设置”中自行导出，例如提供给 IT 支持人员；Heron 从不上传这些文件。
+诊断信息：Heron 的日志是保存在本设备上的本地文件。您可以自行导出，例如提供给 IT 支持人员；Heron 从不上传这些文件。
 
 关于您所在机构如何处理您的邮件，请咨询机构的 IT 或隐私联系人。";
 
