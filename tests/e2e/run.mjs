@@ -147,6 +147,32 @@ async function setPreferences(win, { language, theme }) {
 
 const win = await Window.open();
 try {
+  // xtask gives every run a fresh data directory, so this is the app's first start.
+  await test('the privacy notice is shown on first run and must be accepted', async () => {
+    await win.find('[data-testid="privacy-notice"]', { timeout: 30_000 });
+    const modal = await win.attribute('[data-testid="privacy-notice"]', 'aria-modal');
+    if (modal !== 'true') throw new Error(`the notice is not modal (aria-modal=${modal})`);
+    const version = await win.text('[data-testid="privacy-notice-version"]');
+    if (!version.includes('2026-11-01')) throw new Error(`notice version is ${version}`);
+    const inert = await win.script('return document.querySelector(".frame").inert');
+    if (inert !== true) throw new Error('the app behind the notice can still be reached');
+    await win.screenshot('heron-en-light-privacy-notice');
+
+    await win.click('[data-testid="privacy-decline"]');
+    await win.find('[data-testid="privacy-declined"]');
+    await win.find('[data-testid="privacy-quit"]');
+    await win.screenshot('heron-en-light-privacy-declined');
+    await win.click('[data-testid="privacy-back"]');
+    await win.absent('[data-testid="privacy-declined"]');
+
+    await win.click('[data-testid="privacy-accept"]');
+    await win.absent('[data-testid="privacy-notice"]');
+    await win.click('[data-testid="rail-calendar"]');
+    await win.find('[data-testid="section-calendar"]');
+    await win.click('[data-testid="rail-mail"]');
+    await win.find('[data-testid="section-mail"]');
+  });
+
   await test('the window opens on Mail with the rail and the signed-in user', async () => {
     await win.find('[data-testid="section-mail"]', { timeout: 30_000 });
     for (const s of SECTIONS) await win.find(`[data-testid="rail-${s}"]`);

@@ -70,6 +70,13 @@ pub fn run_suite(root: &Path, stack: &Stack, update_screenshots: bool) -> Result
     let app = target.join("debug/heron");
     let config = crate::write_demo_policy(stack, &out.join("policy.json"))?;
 
+    // A fresh data and config home per run: the app starts as on first use, so the
+    // privacy notice is shown and must be accepted, and no earlier run's state leaks in.
+    let data_home = out.join("xdg-data");
+    let config_home = out.join("xdg-config");
+    std::fs::create_dir_all(&data_home)?;
+    std::fs::create_dir_all(&config_home)?;
+
     let display = VirtualDisplay::start(&out)?;
     let port = free_port()?;
     let native_port = free_port()?;
@@ -83,6 +90,8 @@ pub fn run_suite(root: &Path, stack: &Stack, update_screenshots: bool) -> Result
             .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
             .env("DISPLAY", display.name())
             .env("HERON_CONFIG", &config)
+            .env("XDG_DATA_HOME", &data_home)
+            .env("XDG_CONFIG_HOME", &config_home)
             .env("LANG", "C.UTF-8")
             .env_remove("WAYLAND_DISPLAY"),
         &out.join("tauri-driver.log"),
