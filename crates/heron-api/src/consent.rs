@@ -24,9 +24,9 @@ Heron is the mail client your organisation provides.
 
 What Heron connects to: only the mail, calendar and directory servers in your organisation's configuration. Heron sends no telemetry, usage statistics or crash reports to anyone, including the makers of Heron.
 
-What Heron keeps on this device: your account details, your mail and your settings, in an encrypted store whose key is held by your operating system's keyring; and Heron's own logs and crash data. None of it leaves this device through Heron.
+What Heron keeps on this device: your account details and your settings (such as language, theme and the version of this notice you accepted); mail it downloads goes into an encrypted store whose key is held by your operating system's keyring. None of it leaves this device through Heron.
 
-Diagnostics: Heron's logs are local files on this device. You can export them yourself, for example to give them to your IT support; Heron never uploads them.
+Diagnostics: whatever Heron records about its own operation stays on this device; Heron never uploads it.
 
 Questions about how your organisation handles your mail go to your organisation's IT or privacy contact.";
 
@@ -35,9 +35,9 @@ Heron 是您所在机构提供的邮件客户端。
 
 Heron 连接的对象：仅限您所在机构配置中的邮件、日历和通讯录服务器。Heron 不向任何人（包括 Heron 的开发者）发送遥测数据、使用统计或崩溃报告。
 
-Heron 在本设备上保存的内容：您的账户信息、邮件和设置，保存在加密存储中，其密钥由操作系统的密钥环保管；以及 Heron 自身的日志和崩溃数据。这些内容都不会经由 Heron 离开本设备。
+Heron 在本设备上保存的内容：您的账户信息和设置（例如语言、主题以及您已接受的本声明版本）；Heron 下载的邮件保存在加密存储中，其密钥由操作系统的密钥环保管。这些内容都不会经由 Heron 离开本设备。
 
-诊断信息：Heron 的日志是保存在本设备上的本地文件。您可以自行导出，例如提供给 IT 支持人员；Heron 从不上传这些文件。
+诊断信息：Heron 记录的关于自身运行的任何信息都只保存在本设备上；Heron 从不上传。
 
 关于您所在机构如何处理您的邮件，请咨询机构的 IT 或隐私联系人。";
 

@@ -83,7 +83,7 @@ export const en = {
   'privacy.notAccepted': 'You have not accepted the privacy notice yet.',
   'privacy.stored.title': 'What Heron keeps on this computer',
   'privacy.stored.accounts': 'Your account details (passwords are kept in the system keyring)',
-  'privacy.stored.mail': 'Your mail and settings, in an encrypted store',
+  'privacy.stored.mail': 'Your mail, in an encrypted store, and your settings',
   'privacy.stored.logs': "Heron's app logs",
   'privacy.stored.crashes': 'Crash data, if Heron ever stops unexpectedly',
   'privacy.stored.none': 'None of it is sent anywhere by Heron.',

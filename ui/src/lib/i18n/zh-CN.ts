@@ -77,7 +77,7 @@ export const zhCN: Record<MessageKey, string> = {
   'privacy.notAccepted': '您尚未接受隐私声明。',
   'privacy.stored.title': 'Heron 在这台电脑上保存的内容',
   'privacy.stored.accounts': '您的账户信息（密码保存在系统密钥环中）',
-  'privacy.stored.mail': '您的邮件和设置，保存在加密存储中',
+  'privacy.stored.mail': '您的邮件（保存在加密存储中）和设置',
   'privacy.stored.logs': 'Heron 的应用日志',
   'privacy.stored.crashes': 'Heron 意外退出时的崩溃数据',
   'privacy.stored.none': 'Heron 不会将其中任何内容发送到任何地方。',
