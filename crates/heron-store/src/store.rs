@@ -477,27 +477,50 @@ impl Store {
 
     /// Stores a message's metadata, body text and attachment names, and indexes them for
     /// search, in one transaction: the list and the index never disagree. Storing the same
-    /// (folder, UIDVALIDITY, UID) again replaces it and keeps its id.
+    /// (folder, UIDVALIDITY, UID) again replaces all of it (body text, raw message and
+    /// attachments included) and keeps its id; blob files no longer referenced are deleted.
+    /// Changing only flags is [`Store::set_flags`], not a re-insert.
     pub fn insert_message(&mut self, msg: &NewMessage) -> Result<MessageRowId> {
-        let tx = self.conn.transaction()?;
-        let id = Self::insert_in(&tx, msg)?;
-        tx.commit()?;
-        Ok(id)
+        let mut ids = self.insert_messages(std::slice::from_ref(msg))?;
+        ids.pop().ok_or(StoreError::Unexpected(
+            "an insert of one message returned no id".to_owned(),
+        ))
     }
 
     /// [`Store::insert_message`] for many messages in one transaction: how sync stores a
     /// batch of fetched headers (one commit per batch instead of per message).
     pub fn insert_messages(&mut self, msgs: &[NewMessage]) -> Result<Vec<MessageRowId>> {
         let tx = self.conn.transaction()?;
-        let ids = msgs
-            .iter()
-            .map(|m| Self::insert_in(&tx, m))
-            .collect::<Result<Vec<_>>>()?;
+        let mut ids = Vec::with_capacity(msgs.len());
+        let mut replaced: Vec<(String, String)> = Vec::new();
+        for m in msgs {
+            ids.push(Self::insert_in(&tx, m, &mut replaced)?);
+        }
+        let mut unused = Vec::new();
+        for (account, blob) in replaced {
+            // Another message (or the outbox) may still use the same content.
+            if !unreferenced(&tx, std::slice::from_ref(&blob))?.is_empty() {
+                unused.push((account, blob));
+            }
+        }
         tx.commit()?;
+        // As in delete_message: files go after the commit, so a crash leaves at worst an
+        // orphan file (unreadable without the key), never a row pointing at nothing.
+        for (account, blob) in unused {
+            if let (Ok(account), Some(name)) = (AccountId::new(account), BlobName::parse(&blob)) {
+                self.blobs(&account).delete(&name)?;
+            }
+        }
         Ok(ids)
     }
 
-    fn insert_in(tx: &Transaction<'_>, msg: &NewMessage) -> Result<MessageRowId> {
+    /// Inserts or replaces one message; the blobs the replaced version referenced are
+    /// added to `replaced` as (account id, blob name).
+    fn insert_in(
+        tx: &Transaction<'_>,
+        msg: &NewMessage,
+        replaced: &mut Vec<(String, String)>,
+    ) -> Result<MessageRowId> {
         let folder = msg.folder.ok_or(StoreError::NotFound {
             what: "folder",
             id: 0,
@@ -520,6 +543,24 @@ impl Store {
                 Ok((r.get(0)?, r.get(1)?))
             })
             .optional()?;
+        if let Some((old_id, _)) = old {
+            let account: String = tx
+                .prepare_cached("SELECT account_id FROM accounts WHERE id = ?1")?
+                .query_row([acc], |r| r.get(0))?;
+            let raw: String = tx
+                .prepare_cached("SELECT raw_blob FROM messages WHERE id = ?1")?
+                .query_row([old_id], |r| r.get(0))?;
+            let mut st = tx
+                .prepare_cached("SELECT blob FROM attachments WHERE message = ?1 AND blob != ''")?;
+            let attachment_blobs = st
+                .query_map([old_id], |r| r.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            for blob in std::iter::once(raw).chain(attachment_blobs) {
+                if !blob.is_empty() {
+                    replaced.push((account.clone(), blob));
+                }
+            }
+        }
         let fts_key = match old {
             Some((_, key)) if key >> FTS_TIE_BITS == fts_date(msg.date) => key,
             _ => free_fts_key(tx, msg.date, msg.uid)?,

@@ -238,3 +238,62 @@ fn wipe_unopenable_works_without_the_key() {
     // A fresh store can now be created.
     drop(open(&data, &keys).unwrap());
 }
+
+#[test]
+fn storing_a_message_again_deletes_the_blobs_it_no_longer_uses() {
+    // Regression: a re-insert of the same UID replaced the row but left the old raw
+    // message and attachment files behind, encrypted but never deleted.
+    let tmp = tempfile::tempdir().unwrap();
+    let keys = Arc::new(MemKeyStore::default());
+    let mut store = open(&tmp.path().join("data"), &keys).unwrap();
+    let mut rng = Seeded(7);
+    let inbox = folder(&mut store, "corp", "INBOX");
+    let blobs = store.blobs(&account("corp"));
+    let old_raw = blobs
+        .put(b"first version of the raw message", &mut rng)
+        .unwrap();
+    let old_att = blobs
+        .put(b"first version of the attachment", &mut rng)
+        .unwrap();
+    let kept_att = blobs
+        .put(b"an attachment both versions share", &mut rng)
+        .unwrap();
+    let with = |raw, attachments: Vec<heron_store::BlobName>| NewMessage {
+        raw_blob: Some(raw),
+        attachments: attachments
+            .into_iter()
+            .map(|b| NewAttachment {
+                name: "a.pdf".into(),
+                blob: Some(b),
+                ..NewAttachment::default()
+            })
+            .collect(),
+        ..message(inbox, 1, "subject", 5)
+    };
+    let id = store
+        .insert_message(&with(
+            old_raw.clone(),
+            vec![old_att.clone(), kept_att.clone()],
+        ))
+        .unwrap();
+    let new_raw = blobs
+        .put(b"second version of the raw message", &mut rng)
+        .unwrap();
+    let again = store
+        .insert_message(&with(new_raw.clone(), vec![kept_att.clone()]))
+        .unwrap();
+    assert_eq!(id, again, "same UID, same id");
+    assert!(
+        !blobs.path_of(&old_raw).exists(),
+        "the replaced raw message is deleted"
+    );
+    assert!(
+        !blobs.path_of(&old_att).exists(),
+        "the dropped attachment is deleted"
+    );
+    assert!(
+        blobs.path_of(&kept_att).exists(),
+        "a still-used attachment stays"
+    );
+    assert!(blobs.path_of(&new_raw).exists());
+}
