@@ -26,7 +26,7 @@ use serde::Serialize;
 
 pub use schema::{
     AccountConfig, AuthMethod, Endpoint, LdapConfig, OAuth2Config, Permission, PrivacyNotice,
-    ProfileFields, Settings, TransportSecurity,
+    ProfileFields, Security, Settings, TlsVersion, TransportSecurity,
 };
 pub use validate::Diagnostic;
 
