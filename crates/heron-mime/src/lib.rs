@@ -17,6 +17,7 @@
 mod charset;
 mod css;
 mod html;
+mod index;
 mod notes;
 mod parse;
 mod tnef;
@@ -24,6 +25,7 @@ mod tnef;
 pub use html::{
     CID_SCHEME, REMOTE_ATTR_PREFIX, SanitizeContext, SanitizedHtml, cid_url, sanitize_html,
 };
+pub use index::{IndexFields, MAX_INDEXED_TEXT, index_fields};
 pub use notes::{SecurityNote, escape_visible, safe_file_name};
 pub use parse::parse;
 

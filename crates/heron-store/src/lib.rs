@@ -21,6 +21,7 @@ mod key;
 mod schema;
 mod search;
 mod store;
+mod sync_state;
 
 pub use blob::{
     BlobName, BlobReader, BlobStore, CHUNK as BLOB_CHUNK, INFO_BLOB_ENC, INFO_BLOB_NAME,
@@ -36,4 +37,8 @@ pub use search::{Field, SearchOrder, SearchQuery, Term, parse_query};
 pub use store::{
     DB_FILE, Flags, FolderId, FolderInfo, MessageRowId, MessageSummary, NewAttachment, NewMessage,
     OWNED_ENTRIES, Page, PageCursor, PendingWork, Store, WipeReport,
+};
+pub use sync_state::{
+    FolderChanges, FolderRow, FolderState, LocalChange, LocalMessage, MessageLocation,
+    OperationRow, PLACEHOLDER_UIDVALIDITY,
 };

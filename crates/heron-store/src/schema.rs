@@ -164,6 +164,17 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         value TEXT NOT NULL DEFAULT ''
     ) STRICT;
     "#,
+    // 2: sync. Retries of the operation log need a reason to show and a time before which
+    // not to retry (backoff survives restarts). Deleting a message asks whether any other
+    // row still uses its blobs; without these indexes that was a scan of every message
+    // per blob, which made expunging from a 100,000-message folder quadratic.
+    r#"
+    ALTER TABLE operations ADD COLUMN error TEXT NOT NULL DEFAULT '';
+    ALTER TABLE operations ADD COLUMN not_before INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX messages_raw_blob ON messages (raw_blob);
+    CREATE INDEX attachments_blob ON attachments (blob);
+    CREATE INDEX outbox_raw_blob ON outbox (raw_blob);
+    "#,
 ];
 
 /// The newest schema this binary knows.

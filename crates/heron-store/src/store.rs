@@ -259,7 +259,7 @@ impl WipeReport {
 
 /// The open, encrypted store of one data directory.
 pub struct Store {
-    conn: Connection,
+    pub(crate) conn: Connection,
     data_dir: PathBuf,
     key_store: Arc<dyn KeyStore>,
     blob_keys: BlobKeys,
@@ -427,7 +427,7 @@ impl Store {
         Ok(problems)
     }
 
-    fn account_row(tx: &Connection, account: &AccountId) -> Result<i64> {
+    pub(crate) fn account_row(tx: &Connection, account: &AccountId) -> Result<i64> {
         Ok(tx.query_row(
             "INSERT INTO accounts (account_id, created) VALUES (?1, unixepoch())
              ON CONFLICT (account_id) DO UPDATE SET account_id = excluded.account_id
@@ -516,7 +516,7 @@ impl Store {
 
     /// Inserts or replaces one message; the blobs the replaced version referenced are
     /// added to `replaced` as (account id, blob name).
-    fn insert_in(
+    pub(crate) fn insert_in(
         tx: &Transaction<'_>,
         msg: &NewMessage,
         replaced: &mut Vec<(String, String)>,
@@ -834,7 +834,10 @@ impl Store {
     /// gate a network action (operation log, outbox, draft saves), which must survive a
     /// power cut, not only a crash. Other writes use NORMAL, which in WAL mode survives a
     /// crash of the app but may lose the last commits on power loss (they are refetched).
-    fn durable<T>(&mut self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+    pub(crate) fn durable<T>(
+        &mut self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T>,
+    ) -> Result<T> {
         self.conn.execute_batch("PRAGMA synchronous = FULL")?;
         let result = (|| {
             let tx = self.conn.transaction()?;
@@ -1210,7 +1213,7 @@ fn free_fts_key(tx: &Transaction<'_>, date: i64, uid: u32) -> Result<i64> {
     )))
 }
 
-fn unreferenced(tx: &Transaction<'_>, blobs: &[String]) -> Result<Vec<String>> {
+pub(crate) fn unreferenced(tx: &Transaction<'_>, blobs: &[String]) -> Result<Vec<String>> {
     let mut out = Vec::new();
     for b in blobs {
         let used: i64 = tx.query_row(
