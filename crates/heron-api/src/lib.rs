@@ -7,6 +7,7 @@
 
 pub mod consent;
 pub mod local_data;
+pub mod mail;
 pub mod transport;
 mod watch;
 
@@ -50,6 +51,22 @@ pub enum ErrorCode {
     StorageFailed,
     /// The privacy notice accepted is not the one in force (it changed while shown).
     NoticeVersionMismatch,
+    /// The privacy notice in force has not been accepted, so no server is contacted.
+    ConsentRequired,
+    /// The mail server cannot be reached (network down, server down, wrong address).
+    ServerUnreachable,
+    /// The server's certificate is not trusted (unknown CA, expired, wrong name).
+    CertificateUntrusted,
+    /// No secure connection could be made (TLS failed, STARTTLS not offered).
+    TlsFailed,
+    /// The server refused the login.
+    AuthenticationFailed,
+    /// The connection was lost or stalled; it is retried.
+    ConnectionLost,
+    /// The server refused an action; the message has its words.
+    ServerRefused,
+    /// The server sent something broken or oversized.
+    ServerMisbehaved,
 }
 
 /// An error as it crosses the API boundary: `{code, message}`.

@@ -39,10 +39,95 @@ enum Command {
         #[arg(long)]
         yes: bool,
     },
+    /// Sync every configured account: once with --once, else keep syncing as mail
+    /// arrives (IDLE, or polling where the server cannot push).
+    Sync {
+        /// Sync once and exit.
+        #[arg(long)]
+        once: bool,
+        /// Headers only: leave bodies on the server.
+        #[arg(long)]
+        no_bodies: bool,
+    },
+    /// List the folders of every account.
+    Folders {
+        /// Only this account.
+        #[arg(long)]
+        account: Option<String>,
+    },
+    /// List a folder, newest first.
+    List {
+        /// Folder name (e.g. INBOX).
+        folder: String,
+        /// Account, when several have a folder of that name.
+        #[arg(long)]
+        account: Option<String>,
+        /// How many messages.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Show one message (its id from list or search).
+    Show {
+        /// Message id.
+        id: i64,
+    },
+    /// Search the local index (from:, to:, subject:, has:attachment, in:folder, ...).
+    Search {
+        /// The query.
+        query: String,
+        /// How many results.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Set or clear flags (seen, flagged, answered, draft); applied to the server by the
+    /// next sync.
+    Flag {
+        /// Message ids.
+        #[arg(required = true)]
+        ids: Vec<i64>,
+        /// Flags to set.
+        #[arg(long, value_delimiter = ',')]
+        add: Vec<String>,
+        /// Flags to clear.
+        #[arg(long, value_delimiter = ',')]
+        remove: Vec<String>,
+    },
+    /// Move messages to a folder; applied to the server by the next sync.
+    Move {
+        /// Target folder.
+        #[arg(long)]
+        to: String,
+        /// Message ids.
+        #[arg(required = true)]
+        ids: Vec<i64>,
+    },
+    /// Delete messages (to Trash; from Trash, for good); applied by the next sync.
+    Delete {
+        /// Message ids.
+        #[arg(required = true)]
+        ids: Vec<i64>,
+    },
+    /// Show or accept the privacy notice (nothing syncs until it is accepted).
+    Privacy {
+        #[command(subcommand)]
+        command: PrivacyCommand,
+    },
     /// Check or show configuration.
     Policy {
         #[command(subcommand)]
         command: PolicyCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum PrivacyCommand {
+    /// Print the notice in force and whether it is accepted.
+    Show,
+    /// Accept the notice in force (its version must be named, as the user saw it).
+    Accept {
+        /// The version accepted.
+        #[arg(long)]
+        version: String,
     },
 }
 
@@ -74,6 +159,8 @@ enum PolicyCommand {
         out: PathBuf,
     },
 }
+
+mod mail;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -136,8 +223,93 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             wipe(dir, *yes, cli.json)?;
         }
         Command::Policy { command } => return policy(command, cli.json, open),
+        Command::Privacy { command } => privacy(&open()?, command, cli.json)?,
+        Command::Sync { once, no_bodies } => sync(&open()?, *once, *no_bodies, cli.json)?,
+        other => mail::run(&open()?, other, cli.json)?,
     }
     Ok(())
+}
+
+fn privacy(heron: &Heron, command: &PrivacyCommand, json: bool) -> anyhow::Result<()> {
+    match command {
+        PrivacyCommand::Show => {
+            let view = heron.privacy_notice()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&view)?);
+            } else {
+                println!(
+                    "Version {} (effective {})\n\n{}",
+                    view.version, view.effective, view.text
+                );
+                println!(
+                    "\n{}",
+                    if view.must_accept {
+                        "Not accepted yet."
+                    } else {
+                        "Accepted."
+                    }
+                );
+            }
+        }
+        PrivacyCommand::Accept { version } => {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or_default();
+            heron.accept_privacy_notice(version, now)?;
+            if json {
+                println!("{}", serde_json::json!({"accepted": version}));
+            } else {
+                println!("Accepted the privacy notice {version}.");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `sync`: one JSON object (or line of text) per account per pass.
+fn sync(heron: &Heron, once: bool, no_bodies: bool, json: bool) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("Cannot start the async runtime")?;
+    let mut store = heron.open_store()?;
+    let options = heron_sync::SyncOptions {
+        bodies: !no_bodies,
+        ..heron_sync::SyncOptions::default()
+    };
+    runtime.block_on(async {
+        loop {
+            let results = heron.sync_accounts(&mut store, &options, None).await?;
+            let mut failed = 0;
+            for r in &results {
+                if json {
+                    println!("{}", serde_json::to_string(r)?);
+                } else if let Some(rep) = &r.report {
+                    println!(
+                        "{}: {} folders, {} messages ({} new, {} removed), {} bodies, {} bytes, {} operations, {:.2} s",
+                        r.account, rep.folders, rep.messages, rep.new_messages, rep.removed_messages,
+                        rep.bodies, rep.bytes, rep.operations, rep.seconds
+                    );
+                } else if let Some(e) = &r.error {
+                    eprintln!("{}: {} ({})", r.account, e.message, serde_json::to_string(&e.code)?);
+                }
+                if r.error.is_some() {
+                    failed += 1;
+                }
+            }
+            if once {
+                if failed > 0 {
+                    anyhow::bail!("{failed} account(s) could not be synced");
+                }
+                return Ok(());
+            }
+            // Errors while waiting (a dropped connection) just mean: sync again.
+            let _ = heron
+                .wait_for_mail(&store, heron_sync::push::IDLE_RENEW)
+                .await;
+        }
+    })
 }
 
 /// `wipe`: without `--yes` a dry run that fails, so a script that forgot the flag notices.

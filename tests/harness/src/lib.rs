@@ -9,6 +9,7 @@
 //! mail.
 
 pub mod directory_data;
+pub mod fault_proxy;
 pub mod seed;
 pub mod servers;
 pub mod tls;

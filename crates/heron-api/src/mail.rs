@@ -1,0 +1,445 @@
+//! Mail on heron-api: the store of the data directory, syncing the configured accounts,
+//! and the headless reads and actions (`heronctl folders|list|show|search|flag|move|
+//! delete`). The window will call the same functions.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use heron_model::AccountId;
+use heron_store::{
+    Flags, FolderId, KeyFileStore, KeyStore, MessageRowId, MessageSummary, OsRandom, PageCursor,
+    SearchOrder, Store, StoreError,
+};
+use heron_sync::{SyncError, SyncEvent, SyncOptions, SyncReport};
+use serde::Serialize;
+use tokio::sync::broadcast;
+
+use crate::local_data::{os_keyring, store_error};
+use crate::{ApiError, ErrorCode, Heron};
+
+/// A folder as the UI and `heronctl folders` show it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FolderView {
+    /// Account id.
+    pub account: String,
+    /// Folder row id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Special use (`INBOX`, `\Sent`, ...) or empty.
+    pub special_use: String,
+    /// Messages stored.
+    pub total: u64,
+    /// Unread messages.
+    pub unread: u64,
+    /// UIDVALIDITY.
+    pub uidvalidity: u32,
+    /// UIDNEXT at the last sync.
+    pub uidnext: u32,
+    /// HIGHESTMODSEQ at the last sync.
+    pub highestmodseq: u64,
+}
+
+/// A message in a list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MessageRow {
+    /// Row id (stable; used by `show`, `flag`, `move`, `delete`).
+    pub id: i64,
+    /// Folder row id.
+    pub folder: i64,
+    /// UID on the server.
+    pub uid: u32,
+    /// Message-ID.
+    pub message_id: String,
+    /// Conversation id.
+    pub thread_id: String,
+    /// Subject.
+    pub subject: String,
+    /// Sender name.
+    pub from_name: String,
+    /// Sender address.
+    pub from_addr: String,
+    /// Date, unix seconds.
+    pub date: i64,
+    /// Size in bytes.
+    pub size: u64,
+    /// Flags by IMAP name.
+    pub flags: Vec<&'static str>,
+    /// Has attachments.
+    pub has_attachments: bool,
+    /// Preview text.
+    pub preview: String,
+}
+
+impl From<MessageSummary> for MessageRow {
+    fn from(m: MessageSummary) -> Self {
+        MessageRow {
+            id: m.id.0,
+            folder: m.folder.0,
+            uid: m.uid,
+            message_id: m.message_id,
+            thread_id: m.thread_id,
+            subject: m.subject,
+            from_name: m.from_name,
+            from_addr: m.from_addr,
+            date: m.date,
+            size: m.size,
+            flags: heron_sync::imap_flags(m.flags),
+            has_attachments: m.has_attachments,
+            preview: m.preview,
+        }
+    }
+}
+
+/// A page of a folder.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MessagePage {
+    /// Newest first.
+    pub items: Vec<MessageRow>,
+    /// Pass back as `before` for the next page: (date, id) of the last row.
+    pub next: Option<(i64, i64)>,
+}
+
+/// One message with its text, for `show`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MessageDetail {
+    /// The list row.
+    pub summary: MessageRow,
+    /// The folder's name.
+    pub folder: String,
+    /// The plain-text body, when the message is downloaded.
+    pub text: Option<String>,
+    /// Attachments: (name, type, size).
+    pub attachments: Vec<(String, String, u64)>,
+    /// Security notes of the reading view, by code.
+    pub security_notes: Vec<String>,
+}
+
+/// The outcome of syncing one account.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AccountSync {
+    /// Account.
+    pub account: String,
+    /// What the sync did, when it succeeded.
+    #[serde(flatten)]
+    pub report: Option<SyncReport>,
+    /// Why it failed.
+    pub error: Option<ApiError>,
+}
+
+/// The result of a user action queued for the server.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Queued {
+    /// Operation ids in the log.
+    pub operations: Vec<i64>,
+}
+
+pub(crate) fn sync_error(e: SyncError) -> ApiError {
+    let code = match e.code() {
+        "server_unreachable" => ErrorCode::ServerUnreachable,
+        "certificate_untrusted" => ErrorCode::CertificateUntrusted,
+        "tls_failed" | "starttls_unavailable" | "preauth_without_tls" => ErrorCode::TlsFailed,
+        "authentication_failed" | "mechanism_unavailable" => ErrorCode::AuthenticationFailed,
+        "timeout" | "connection_lost" => ErrorCode::ConnectionLost,
+        "server_refused" => ErrorCode::ServerRefused,
+        "limit_exceeded" | "protocol_error" | "invalid_value" => ErrorCode::ServerMisbehaved,
+        "disk_full" => ErrorCode::DiskFull,
+        "invalid_config" => ErrorCode::InvalidConfig,
+        "not_found" => ErrorCode::NotFound,
+        _ => ErrorCode::StorageFailed,
+    };
+    match e {
+        SyncError::Store(s) => store_error(s),
+        other => ApiError::new(code, other.to_string()),
+    }
+}
+
+/// The key store the policy allows: the OS keyring, or (when the admin allows the
+/// fallback and no keyring answers) a 0600 key file in the data directory's `keys`.
+fn key_store(heron: &Heron, data_dir: &Path) -> Arc<dyn KeyStore> {
+    let allowed = heron.policy().settings.security.key_file_fallback_allowed;
+    let keyring = os_keyring();
+    if allowed && keyring.load("heron-probe").is_err() {
+        return Arc::new(KeyFileStore::new(&data_dir.join("keys")));
+    }
+    keyring
+}
+
+impl Heron {
+    fn data_dir_or_error(&self) -> Result<PathBuf, ApiError> {
+        self.data_dir.clone().ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::NoDataDir,
+                "Mail needs a data directory (--data-dir) to keep its encrypted store in",
+            )
+        })
+    }
+
+    /// Opens the encrypted store of the data directory (creating it on first use).
+    pub fn open_store(&self) -> Result<Store, ApiError> {
+        let dir = self.data_dir_or_error()?;
+        Store::open(&dir, key_store(self, &dir), &mut OsRandom).map_err(store_error)
+    }
+
+    /// Syncs every configured account once, in order; one account's failure does not
+    /// stop the others. Refused until the privacy notice in force is accepted.
+    pub async fn sync_accounts(
+        &self,
+        store: &mut Store,
+        options: &SyncOptions,
+        events: Option<&broadcast::Sender<SyncEvent>>,
+    ) -> Result<Vec<AccountSync>, ApiError> {
+        if self.privacy_notice()?.must_accept {
+            return Err(ApiError::new(
+                ErrorCode::ConsentRequired,
+                "The privacy notice must be accepted before Heron connects to any server",
+            ));
+        }
+        let policy = self.policy();
+        let mut out = Vec::new();
+        for account in &policy.accounts {
+            let result = async {
+                let secret = store
+                    .load_account_secret(&account.id, "password")
+                    .map_err(SyncError::from)?;
+                let connect = heron_sync::imap_options(account, &policy.settings.security, secret)?;
+                heron_sync::sync_account(
+                    store,
+                    &account.id,
+                    &connect,
+                    options,
+                    events,
+                    &mut OsRandom,
+                )
+                .await
+            }
+            .await;
+            out.push(match result {
+                Ok(report) => AccountSync {
+                    account: account.id.to_string(),
+                    report: Some(report),
+                    error: None,
+                },
+                Err(e) => AccountSync {
+                    account: account.id.to_string(),
+                    report: None,
+                    error: Some(sync_error(e)),
+                },
+            });
+        }
+        Ok(out)
+    }
+
+    /// Waits until any configured account's inbox changes, or `max` passes; true for a
+    /// change. Used by `heronctl sync` without `--once` to sync again on new mail.
+    pub async fn wait_for_mail(
+        &self,
+        store: &Store,
+        max: std::time::Duration,
+    ) -> Result<bool, ApiError> {
+        let policy = self.policy();
+        let Some(account) = policy.accounts.first() else {
+            tokio::time::sleep(max).await;
+            return Ok(false);
+        };
+        let secret = store
+            .load_account_secret(&account.id, "password")
+            .map_err(store_error)?;
+        let connect = heron_sync::imap_options(account, &policy.settings.security, secret)
+            .map_err(sync_error)?;
+        heron_sync::push::wait_for_change(&connect, max)
+            .await
+            .map_err(sync_error)
+    }
+}
+
+/// The folders of every account (or of one).
+pub fn folders(
+    heron: &Heron,
+    store: &Store,
+    account: Option<&AccountId>,
+) -> Result<Vec<FolderView>, ApiError> {
+    let ids: Vec<AccountId> = match account {
+        Some(a) => vec![a.clone()],
+        None => heron
+            .policy()
+            .accounts
+            .iter()
+            .map(|a| a.id.clone())
+            .collect(),
+    };
+    let mut out = Vec::new();
+    for id in ids {
+        for f in store.folders(&id).map_err(store_error)? {
+            out.push(FolderView {
+                account: id.to_string(),
+                id: f.id.0,
+                name: f.name,
+                special_use: f.special_use,
+                total: f.total,
+                unread: f.unread,
+                uidvalidity: f.uidvalidity,
+                uidnext: f.uidnext,
+                highestmodseq: f.highestmodseq,
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn find_folder(
+    heron: &Heron,
+    store: &Store,
+    account: Option<&AccountId>,
+    name: &str,
+) -> Result<FolderView, ApiError> {
+    let matches: Vec<FolderView> = folders(heron, store, account)?
+        .into_iter()
+        .filter(|f| f.name == name)
+        .collect();
+    match matches.len() {
+        1 => matches.into_iter().next().ok_or_else(|| not_found(name)),
+        0 => Err(not_found(name)),
+        _ => Err(ApiError::new(
+            ErrorCode::InvalidValue,
+            format!("Several accounts have a folder {name:?}; name the account"),
+        )),
+    }
+}
+
+fn not_found(name: &str) -> ApiError {
+    ApiError::new(ErrorCode::NotFound, format!("There is no folder {name:?}"))
+}
+
+/// A page of a folder, newest first.
+pub fn list(
+    heron: &Heron,
+    store: &Store,
+    account: Option<&AccountId>,
+    folder: &str,
+    limit: u32,
+    before: Option<(i64, i64)>,
+) -> Result<MessagePage, ApiError> {
+    let f = find_folder(heron, store, account, folder)?;
+    let page = store
+        .list_folder(
+            FolderId(f.id),
+            before.map(|(date, id)| PageCursor {
+                date,
+                id: MessageRowId(id),
+            }),
+            limit,
+        )
+        .map_err(store_error)?;
+    Ok(MessagePage {
+        items: page.items.into_iter().map(MessageRow::from).collect(),
+        next: page.next.map(|c| (c.date, c.id.0)),
+    })
+}
+
+/// One message with its text (parsed from the stored raw message).
+pub fn show(store: &Store, id: i64) -> Result<MessageDetail, ApiError> {
+    let id = MessageRowId(id);
+    let summary = store.message(id).map_err(store_error)?.ok_or_else(|| {
+        ApiError::new(ErrorCode::NotFound, format!("There is no message {}", id.0))
+    })?;
+    let location = store
+        .message_location(id)
+        .map_err(store_error)?
+        .ok_or_else(|| {
+            ApiError::new(ErrorCode::NotFound, format!("There is no message {}", id.0))
+        })?;
+    let raw = match store.raw_message(id) {
+        Ok(raw) => raw,
+        // A body lost with a power cut is downloaded again by the next sync.
+        Err(StoreError::BlobCorrupt { .. } | StoreError::Io { .. }) => None,
+        Err(e) => return Err(store_error(e)),
+    };
+    let (text, attachments, security_notes) = match raw {
+        Some(raw) => {
+            let view = heron_mime::parse(&raw, &heron_mime::ViewOptions::default());
+            (
+                Some(view.text_body.clone()),
+                view.attachments
+                    .iter()
+                    .map(|a| (a.file_name.clone(), a.content_type.clone(), a.size as u64))
+                    .collect(),
+                view.security_notes
+                    .iter()
+                    .map(|n| n.code().to_owned())
+                    .collect(),
+            )
+        }
+        None => (None, Vec::new(), Vec::new()),
+    };
+    Ok(MessageDetail {
+        summary: summary.into(),
+        folder: location.folder_name,
+        text,
+        attachments,
+        security_notes,
+    })
+}
+
+/// Searches the local index of every account.
+pub fn search(store: &Store, query: &str, limit: u32) -> Result<Vec<MessageRow>, ApiError> {
+    Ok(store
+        .search(query, SearchOrder::Relevance, limit, 0)
+        .map_err(store_error)?
+        .into_iter()
+        .map(MessageRow::from)
+        .collect())
+}
+
+fn by_account(store: &Store, ids: &[i64]) -> Result<Vec<(AccountId, Vec<MessageRowId>)>, ApiError> {
+    let mut groups: std::collections::BTreeMap<String, Vec<MessageRowId>> = Default::default();
+    for id in ids {
+        let loc = store
+            .message_location(MessageRowId(*id))
+            .map_err(store_error)?
+            .ok_or_else(|| {
+                ApiError::new(ErrorCode::NotFound, format!("There is no message {id}"))
+            })?;
+        groups.entry(loc.account).or_default().push(loc.id);
+    }
+    groups
+        .into_iter()
+        .map(|(a, ids)| {
+            AccountId::new(a)
+                .map(|a| (a, ids))
+                .map_err(|e| ApiError::new(ErrorCode::StorageFailed, e.to_string()))
+        })
+        .collect()
+}
+
+/// Sets and clears flags (queued for the server, shown at once).
+pub fn flag(store: &mut Store, ids: &[i64], add: Flags, remove: Flags) -> Result<Queued, ApiError> {
+    let mut operations = Vec::new();
+    for (account, ids) in by_account(store, ids)? {
+        operations.extend(
+            heron_sync::oplog::set_flags(store, &account, &ids, add, remove).map_err(sync_error)?,
+        );
+    }
+    Ok(Queued { operations })
+}
+
+/// Moves messages to the folder `target` of their account.
+pub fn move_to(store: &mut Store, ids: &[i64], target: &str) -> Result<Queued, ApiError> {
+    let mut operations = Vec::new();
+    for (account, ids) in by_account(store, ids)? {
+        operations.extend(
+            heron_sync::oplog::move_messages(store, &account, &ids, target).map_err(sync_error)?,
+        );
+    }
+    Ok(Queued { operations })
+}
+
+/// Deletes messages (to Trash, or for good from Trash).
+pub fn delete(store: &mut Store, ids: &[i64]) -> Result<Queued, ApiError> {
+    let mut operations = Vec::new();
+    for (account, ids) in by_account(store, ids)? {
+        operations
+            .extend(heron_sync::oplog::delete_messages(store, &account, &ids).map_err(sync_error)?);
+    }
+    Ok(Queued { operations })
+}
