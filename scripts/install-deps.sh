@@ -11,7 +11,7 @@ window_pkgs=(xvfb xauth x11-utils webkit2gtk-driver imagemagick dbus-daemon dbus
   gnome-keyring libsecret-tools keyutils fonts-noto-cjk)
 server_pkgs=(dovecot-core dovecot-imapd dovecot-lmtpd postfix slapd ldap-utils
   radicale python3-bcrypt openssl)
-peer_pkgs=(isync notmuch)
+peer_pkgs=(isync notmuch time)
 
 want=("${build_pkgs[@]}" "${window_pkgs[@]}" "${server_pkgs[@]}" "${peer_pkgs[@]}")
 missing=()

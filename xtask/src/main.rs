@@ -1,7 +1,9 @@
-//! Heron's developer entry points: `cargo xtask demo`, `cargo xtask test`, and the
-//! pieces they are made of. Each step says what it does before it does it, and every
-//! process a step starts is stopped when the step ends, also when it fails.
+//! Heron's developer entry points: `cargo xtask demo`, `cargo xtask test`,
+//! `cargo xtask bench-sync`, and the pieces they are made of. Each step says what it
+//! does before it does it, and every process a step starts is stopped when the step
+//! ends, also when it fails.
 
+mod bench_sync;
 mod e2e;
 mod process;
 
@@ -52,6 +54,16 @@ enum Cmd {
     /// Build the installers for this OS (on Debian: a .deb under
     /// target/release/bundle/deb/).
     Bundle,
+    /// Benchmark Heron's first sync and no-change resync against mbsync + notmuch on
+    /// generated mailboxes; prints a Markdown table and writes target/bench-sync.md.
+    BenchSync {
+        /// Mailbox size in messages; repeat for several sizes.
+        #[arg(long = "messages", default_values_t = [10_000, 100_000])]
+        messages: Vec<usize>,
+        /// Keep the synced copies and the seeded mailboxes (gigabytes at large sizes).
+        #[arg(long)]
+        keep: bool,
+    },
     /// Start or stop the real-server stack by hand.
     Stack {
         #[command(subcommand)]
@@ -106,6 +118,7 @@ fn dispatch(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
+        Cmd::BenchSync { messages, keep } => bench_sync::run_benchmark(&root, &messages, keep),
         Cmd::Stack { action } => match action {
             StackAction::Start => {
                 let stack = Stack::ensure()?;
