@@ -200,6 +200,37 @@ fn seeded_user(stack: &Stack, prefix: &str, size: usize) -> Result<User> {
 
 const MIB: f64 = 1024.0 * 1024.0;
 
+/// Heron connects to nothing before its privacy notice is accepted; the benchmark
+/// accepts the one in force, as a user would on first start.
+fn accept_privacy_notice(heronctl: &Path, data: &Path, config: &Path) -> Result<()> {
+    let ctl = |args: &[&str]| -> Result<std::process::Output> {
+        Command::new(heronctl)
+            .arg("--data-dir")
+            .arg(data)
+            .arg("--config")
+            .arg(config)
+            .args(args)
+            .output()
+            .context("Cannot run heronctl")
+    };
+    let shown = ctl(&["privacy", "show", "--json"])?;
+    let notice: serde_json::Value = serde_json::from_slice(&shown.stdout).with_context(|| {
+        format!(
+            "heronctl privacy show: {}",
+            String::from_utf8_lossy(&shown.stderr)
+        )
+    })?;
+    let version = notice["version"].as_str().unwrap_or_default().to_owned();
+    let accepted = ctl(&["privacy", "accept", "--version", &version])?;
+    if !accepted.status.success() {
+        anyhow::bail!(
+            "heronctl privacy accept: {}",
+            String::from_utf8_lossy(&accepted.stderr)
+        );
+    }
+    Ok(())
+}
+
 fn bench_heron(
     root: &Path,
     stack: &Stack,
@@ -214,6 +245,7 @@ fn bench_heron(
         .with_context(|| format!("Cannot write {}", config.display()))?;
     let data = work.join("heron-data");
     std::fs::create_dir_all(&data)?;
+    accept_privacy_notice(heronctl, &data, &config)?;
     eprintln!("==> Heron: first sync, then a no-change resync (heronctl sync --once)");
     // A private session bus with an unlocked keyring, as `cargo xtask test` gives the
     // tests: both runs in the same session, so the resync finds the store's key.

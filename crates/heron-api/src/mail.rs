@@ -165,6 +165,15 @@ fn key_store(heron: &Heron, data_dir: &Path) -> Arc<dyn KeyStore> {
     keyring
 }
 
+/// The keyring entry holding an account's credential: its password, or the OAuth access
+/// token the sign-in flow stored (the flow itself is the shell's, and not built yet).
+pub fn credential_name(account: &heron_policy::AccountConfig) -> &'static str {
+    match account.auth {
+        heron_policy::AuthMethod::Password => "password",
+        heron_policy::AuthMethod::Oauth2(_) => "oauth2-access-token",
+    }
+}
+
 impl Heron {
     fn data_dir_or_error(&self) -> Result<PathBuf, ApiError> {
         self.data_dir.clone().ok_or_else(|| {
@@ -200,18 +209,10 @@ impl Heron {
         for account in &policy.accounts {
             let result = async {
                 let secret = store
-                    .load_account_secret(&account.id, "password")
+                    .load_account_secret(&account.id, credential_name(account))
                     .map_err(SyncError::from)?;
                 let connect = heron_sync::imap_options(account, &policy.settings.security, secret)?;
-                heron_sync::sync_account(
-                    store,
-                    &account.id,
-                    &connect,
-                    options,
-                    events,
-                    &mut OsRandom,
-                )
-                .await
+                heron_sync::sync_account(store, &account.id, &connect, options, events).await
             }
             .await;
             out.push(match result {
@@ -243,7 +244,7 @@ impl Heron {
             return Ok(false);
         };
         let secret = store
-            .load_account_secret(&account.id, "password")
+            .load_account_secret(&account.id, credential_name(account))
             .map_err(store_error)?;
         let connect = heron_sync::imap_options(account, &policy.settings.security, secret)
             .map_err(sync_error)?;
@@ -253,20 +254,11 @@ impl Heron {
     }
 }
 
-/// The folders of every account (or of one).
-pub fn folders(
-    heron: &Heron,
-    store: &Store,
-    account: Option<&AccountId>,
-) -> Result<Vec<FolderView>, ApiError> {
+/// The folders of every account in the store (or of one).
+pub fn folders(store: &Store, account: Option<&AccountId>) -> Result<Vec<FolderView>, ApiError> {
     let ids: Vec<AccountId> = match account {
         Some(a) => vec![a.clone()],
-        None => heron
-            .policy()
-            .accounts
-            .iter()
-            .map(|a| a.id.clone())
-            .collect(),
+        None => store.account_ids().map_err(store_error)?,
     };
     let mut out = Vec::new();
     for id in ids {
@@ -288,12 +280,11 @@ pub fn folders(
 }
 
 fn find_folder(
-    heron: &Heron,
     store: &Store,
     account: Option<&AccountId>,
     name: &str,
 ) -> Result<FolderView, ApiError> {
-    let matches: Vec<FolderView> = folders(heron, store, account)?
+    let matches: Vec<FolderView> = folders(store, account)?
         .into_iter()
         .filter(|f| f.name == name)
         .collect();
@@ -313,14 +304,13 @@ fn not_found(name: &str) -> ApiError {
 
 /// A page of a folder, newest first.
 pub fn list(
-    heron: &Heron,
     store: &Store,
     account: Option<&AccountId>,
     folder: &str,
     limit: u32,
     before: Option<(i64, i64)>,
 ) -> Result<MessagePage, ApiError> {
-    let f = find_folder(heron, store, account, folder)?;
+    let f = find_folder(store, account, folder)?;
     let page = store
         .list_folder(
             FolderId(f.id),

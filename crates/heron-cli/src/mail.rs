@@ -56,7 +56,7 @@ pub(crate) fn run(heron: &Heron, command: &Command, json: bool) -> anyhow::Resul
     let out = |value: serde_json::Value| println!("{value}");
     match command {
         Command::Folders { account: a } => {
-            let list = mail::folders(heron, &store, account(a.as_ref())?.as_ref())?;
+            let list = mail::folders(&store, account(a.as_ref())?.as_ref())?;
             if json {
                 out(serde_json::to_value(&list)?);
             } else {
@@ -73,14 +73,7 @@ pub(crate) fn run(heron: &Heron, command: &Command, json: bool) -> anyhow::Resul
             account: a,
             limit,
         } => {
-            let page = mail::list(
-                heron,
-                &store,
-                account(a.as_ref())?.as_ref(),
-                folder,
-                *limit,
-                None,
-            )?;
+            let page = mail::list(&store, account(a.as_ref())?.as_ref(), folder, *limit, None)?;
             if json {
                 out(serde_json::to_value(&page)?);
             } else {

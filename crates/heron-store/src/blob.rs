@@ -103,6 +103,9 @@ fn nonce(prefix: &[u8; PREFIX_LEN], counter: u32, last: bool) -> XNonce {
 pub struct BlobStore {
     dir: PathBuf,
     keys: BlobKeys,
+    /// Set once the directory is known to exist with private permissions, so a sync
+    /// writing thousands of blobs does not repeat the mkdir and chmod for each.
+    dir_ready: std::sync::OnceLock<()>,
 }
 
 impl std::fmt::Debug for BlobStore {
@@ -115,7 +118,11 @@ impl std::fmt::Debug for BlobStore {
 
 impl BlobStore {
     pub(crate) fn new(dir: PathBuf, keys: BlobKeys) -> Self {
-        Self { dir, keys }
+        Self {
+            dir,
+            keys,
+            dir_ready: std::sync::OnceLock::new(),
+        }
     }
 
     /// Opens the blob store in `dir` (created 0700 on first write) under keys derived
@@ -162,7 +169,10 @@ impl BlobStore {
         rng: &mut dyn RandomSource,
         durable: bool,
     ) -> Result<BlobName> {
-        fsutil::create_private_dir(&self.dir)?;
+        if self.dir_ready.get().is_none() {
+            fsutil::create_private_dir(&self.dir)?;
+            let _ = self.dir_ready.set(());
+        }
         let mut prefix = [0u8; PREFIX_LEN];
         rng.fill(&mut prefix)?;
         let mut tmp = tempfile::Builder::new()

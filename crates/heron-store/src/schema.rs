@@ -164,7 +164,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         value TEXT NOT NULL DEFAULT ''
     ) STRICT;
     "#,
-    // 2: sync. Retries of the operation log need a reason to show and a time before which
+    // 2: sync (heron-sync). Retries of the operation log need a reason to show and a time before which
     // not to retry (backoff survives restarts). Deleting a message asks whether any other
     // row still uses its blobs; without these indexes that was a scan of every message
     // per blob, which made expunging from a 100,000-message folder quadratic.
@@ -174,6 +174,10 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     CREATE INDEX messages_raw_blob ON messages (raw_blob);
     CREATE INDEX attachments_blob ON attachments (blob);
     CREATE INDEX outbox_raw_blob ON outbox (raw_blob);
+    -- The bodies still to download, newest first, without reading every row of a folder:
+    -- a resync with nothing to download must stay a few index probes at 100,000 messages.
+    CREATE INDEX messages_needing_body ON messages (folder, date DESC, id DESC)
+        WHERE body_state < 2;
     "#,
 ];
 

@@ -125,6 +125,20 @@ pub struct OperationRow {
 pub const PLACEHOLDER_UIDVALIDITY: u32 = 0;
 
 impl Store {
+    /// The accounts that have data in the store, by id.
+    pub fn account_ids(&self) -> Result<Vec<AccountId>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT account_id FROM accounts ORDER BY account_id")?;
+        let ids = st
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(ids
+            .into_iter()
+            .filter_map(|a| AccountId::new(a).ok())
+            .collect())
+    }
+
     /// The folders of an account with their counts, by name.
     pub fn folders(&self, account: &AccountId) -> Result<Vec<FolderRow>> {
         let mut st = self.conn.prepare(
@@ -153,9 +167,48 @@ impl Store {
         Ok(rows)
     }
 
+    /// The folders of an account without counts (cheap at any size), by name.
+    pub fn folder_states(&self, account: &AccountId) -> Result<Vec<FolderRow>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT f.id, f.name, f.delimiter, f.special_use, f.uidvalidity, f.uidnext,
+                    f.highestmodseq
+             FROM folders f JOIN accounts a ON a.id = f.account
+             WHERE a.account_id = ?1 ORDER BY f.name",
+        )?;
+        let rows = st
+            .query_map([account.as_str()], |r| {
+                Ok(FolderRow {
+                    id: FolderId(r.get(0)?),
+                    name: r.get(1)?,
+                    delimiter: r.get(2)?,
+                    special_use: r.get(3)?,
+                    uidvalidity: r.get(4)?,
+                    uidnext: r.get(5)?,
+                    highestmodseq: r.get::<_, i64>(6)? as u64,
+                    total: 0,
+                    unread: 0,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// How many messages an account has stored.
+    pub fn message_count(&self, account: &AccountId) -> Result<u64> {
+        Ok(self.conn.query_row(
+            "SELECT count(*) FROM messages INDEXED BY messages_thread
+             WHERE account = (SELECT id FROM accounts WHERE account_id = ?1)",
+            [account.as_str()],
+            |r| r.get::<_, i64>(0),
+        )? as u64)
+    }
+
     /// A folder of an account by name.
     pub fn folder_named(&self, account: &AccountId, name: &str) -> Result<Option<FolderRow>> {
-        Ok(self.folders(account)?.into_iter().find(|f| f.name == name))
+        Ok(self
+            .folder_states(account)?
+            .into_iter()
+            .find(|f| f.name == name))
     }
 
     /// Creates a folder row if it does not exist; updates its name details, never its
@@ -221,6 +274,24 @@ impl Store {
         Ok(rows)
     }
 
+    /// The UIDs at or above `from` stored for a folder (a move confirmed by COPYUID is
+    /// already here; sync must not fetch it again as new).
+    pub fn known_uids_from(
+        &self,
+        folder: FolderId,
+        uidvalidity: u32,
+        from: u32,
+    ) -> Result<Vec<u32>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT uid FROM messages WHERE account = (SELECT account FROM folders WHERE id = ?1)
+             AND folder = ?1 AND uidvalidity = ?2 AND uid >= ?3",
+        )?;
+        let uids = st
+            .query_map(params![folder.0, uidvalidity, from], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<u32>>>()?;
+        Ok(uids)
+    }
+
     /// Messages of a folder whose raw message is not stored yet, newest first, up to
     /// `limit`, skipping those larger than `max_size` bytes.
     pub fn messages_without_body(
@@ -232,7 +303,7 @@ impl Store {
     ) -> Result<Vec<LocalMessage>> {
         let mut st = self.conn.prepare_cached(
             "SELECT id, uid, flags, message_id, body_state, size FROM messages
-             INDEXED BY messages_folder_date
+             INDEXED BY messages_needing_body
              WHERE folder = ?1 AND uidvalidity = ?2 AND body_state < 2 AND size <= ?3
              ORDER BY date DESC, id DESC LIMIT ?4",
         )?;
@@ -320,9 +391,12 @@ impl Store {
             let adopted: Option<i64> = if m.message_id.is_empty() {
                 None
             } else {
+                // By (account, message_id): the index that makes this a probe, not a
+                // scan of the folder per new message.
                 tx.prepare_cached(
-                    "SELECT id FROM messages WHERE folder = ?1 AND uidvalidity != ?2
-                     AND message_id = ?3 LIMIT 1",
+                    "SELECT id FROM messages INDEXED BY messages_message_id
+                     WHERE account = (SELECT account FROM folders WHERE id = ?1)
+                     AND message_id = ?3 AND folder = ?1 AND uidvalidity != ?2 LIMIT 1",
                 )?
                 .query_row(params![folder.0, m.uidvalidity, m.message_id], |r| r.get(0))
                 .optional()?
@@ -412,7 +486,21 @@ impl Store {
     /// Stores downloaded bodies: each message is replaced as a whole (list fields, text,
     /// attachments, raw blob) under its existing id, in one transaction.
     pub fn store_bodies(&mut self, msgs: &[NewMessage]) -> Result<()> {
-        self.insert_messages(msgs).map(|_| ())
+        // The rows being replaced were stored from headers alone, and the new rows carry
+        // the same headers plus the body: every token of the old index entry is in the
+        // new one, so nothing that secure-delete protects can be left behind. Without it
+        // a replacement appends a delete marker instead of seeking out each old token,
+        // which was most of the time of a first sync.
+        self.conn.execute(
+            "INSERT INTO messages_fts (messages_fts, rank) VALUES ('secure-delete', 0)",
+            [],
+        )?;
+        let result = self.insert_messages(msgs).map(|_| ());
+        self.conn.execute(
+            "INSERT INTO messages_fts (messages_fts, rank) VALUES ('secure-delete', 1)",
+            [],
+        )?;
+        result
     }
 
     /// Writes an operation and its local effect in one durable transaction, so the user

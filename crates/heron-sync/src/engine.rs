@@ -16,9 +16,7 @@ use heron_imap::{
 };
 use heron_mime::{IndexFields, index_fields};
 use heron_model::AccountId;
-use heron_store::{
-    FolderChanges, FolderRow, FolderState, NewAttachment, NewMessage, RandomSource, Store,
-};
+use heron_store::{FolderChanges, FolderRow, FolderState, NewAttachment, NewMessage, Store};
 use serde::Serialize;
 use tokio::sync::broadcast;
 
@@ -93,7 +91,8 @@ pub enum SyncEvent {
 /// What one sync of an account did.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct SyncReport {
-    /// Account.
+    /// Account (not serialised: the caller's envelope names it).
+    #[serde(skip_serializing)]
     pub account: String,
     /// Folders on the server.
     pub folders: u64,
@@ -120,7 +119,6 @@ pub async fn sync_account(
     connect: &ConnectOptions,
     options: &SyncOptions,
     events: Option<&broadcast::Sender<SyncEvent>>,
-    rng: &mut dyn RandomSource,
 ) -> Result<SyncReport> {
     let started = Instant::now();
     let mut session = heron_imap::connect(connect).await?;
@@ -134,7 +132,7 @@ pub async fn sync_account(
             ..SyncReport::default()
         },
     };
-    let result = run.all(&mut session, rng).await;
+    let result = run.all(&mut session).await;
     let mut report = run.report;
     if result.is_ok() {
         session.logout().await;
@@ -172,7 +170,7 @@ impl AccountSync<'_> {
         }
     }
 
-    async fn all(&mut self, session: &mut ImapSession, rng: &mut dyn RandomSource) -> Result<()> {
+    async fn all(&mut self, session: &mut ImapSession) -> Result<()> {
         self.report.operations = oplog::replay(session, self.store, self.account, now()).await?;
 
         let mut listing: Vec<MailboxListing> = session
@@ -184,7 +182,7 @@ impl AccountSync<'_> {
         listing.sort_by_key(folder_rank);
         self.report.folders = listing.len() as u64;
         let on_server: HashSet<&str> = listing.iter().map(|m| m.name.as_str()).collect();
-        for local in self.store.folders(self.account)? {
+        for local in self.store.folder_states(self.account)? {
             if !on_server.contains(local.name.as_str()) {
                 self.store.remove_folder(local.id)?;
             }
@@ -200,7 +198,7 @@ impl AccountSync<'_> {
         }
         let stored: BTreeMap<String, FolderRow> = self
             .store
-            .folders(self.account)?
+            .folder_states(self.account)?
             .into_iter()
             .map(|f| (f.name.clone(), f))
             .collect();
@@ -211,15 +209,10 @@ impl AccountSync<'_> {
         }
         if self.options.bodies {
             for row in &rows {
-                self.folder_bodies(session, row, rng).await?;
+                self.folder_bodies(session, row).await?;
             }
         }
-        self.report.messages = self
-            .store
-            .folders(self.account)?
-            .iter()
-            .map(|f| f.total)
-            .sum();
+        self.report.messages = self.store.message_count(self.account)?;
         Ok(())
     }
 
@@ -264,7 +257,9 @@ impl AccountSync<'_> {
                     changes.flags.push(flag_update(f));
                 }
             }
-            missing = self.new_uids(session, row.uidnext, state.uidnext).await?;
+            missing = self
+                .new_uids(session, row.id, row.uidvalidity, row.uidnext, state.uidnext)
+                .await?;
         } else if incremental && session.condstore() {
             if state.highestmodseq != row.highestmodseq {
                 let mut flags = Vec::new();
@@ -301,7 +296,9 @@ impl AccountSync<'_> {
                 .filter(|m| !server.contains(&m.uid))
                 .map(|m| m.uid..=m.uid)
                 .collect();
-            missing = self.new_uids(session, row.uidnext, state.uidnext).await?;
+            missing = self
+                .new_uids(session, row.id, row.uidvalidity, row.uidnext, state.uidnext)
+                .await?;
         } else {
             // First sync, no CONDSTORE, or an interrupted first sync: compare in full.
             let mut server: BTreeMap<u32, Fetched> = BTreeMap::new();
@@ -430,10 +427,12 @@ impl AccountSync<'_> {
         Ok(row)
     }
 
-    /// UIDs in `[from, to)` on the server, newest first.
+    /// UIDs in `[from, to)` on the server and not stored yet, newest first.
     async fn new_uids(
         &mut self,
         session: &mut ImapSession,
+        folder: heron_store::FolderId,
+        uidvalidity: u32,
         from: u32,
         to: u32,
     ) -> Result<Vec<u32>> {
@@ -454,18 +453,44 @@ impl AccountSync<'_> {
                 },
             )
             .await?;
+        let known: HashSet<u32> = self
+            .store
+            .known_uids_from(folder, uidvalidity, from)?
+            .into_iter()
+            .collect();
+        uids.retain(|u| !known.contains(u));
         uids.sort_unstable_by(|a, b| b.cmp(a));
         uids.dedup();
         Ok(uids)
     }
 
-    /// Downloads the bodies the folder lacks, newest first.
-    async fn folder_bodies(
+    /// Waits for a prepared batch and stores it; returns how many messages it held.
+    async fn store_prepared(
         &mut self,
-        session: &mut ImapSession,
+        batch: tokio::task::JoinHandle<heron_store::Result<Vec<NewMessage>>>,
         row: &FolderRow,
-        rng: &mut dyn RandomSource,
-    ) -> Result<()> {
+        done: u64,
+        total: u64,
+    ) -> Result<u64> {
+        let msgs = batch.await.map_err(|e| {
+            heron_store::StoreError::Unexpected(format!("Preparing downloaded mail failed: {e}"))
+        })??;
+        self.store.store_bodies(&msgs)?;
+        let n = msgs.len() as u64;
+        self.report.bodies += n;
+        self.emit(SyncEvent::Progress {
+            account: self.account.to_string(),
+            folder: row.name.clone(),
+            phase: Phase::Bodies,
+            done: done + n,
+            total,
+            bytes: self.report.bytes,
+        });
+        Ok(n)
+    }
+
+    /// Downloads the bodies the folder lacks, newest first.
+    async fn folder_bodies(&mut self, session: &mut ImapSession, row: &FolderRow) -> Result<()> {
         let need = self.store.messages_without_body(
             row.id,
             row.uidvalidity,
@@ -482,14 +507,16 @@ impl AccountSync<'_> {
                 return Ok(());
             }
         }
-        let blobs = self.store.blobs(self.account);
         let total = need.len() as u64;
         let mut done = 0u64;
+        // A two-stage pipeline: while the server sends batch N+1, a blocking thread
+        // parses and encrypts batch N, and batch N-1 goes into the database, so the
+        // network, the crypto and SQLite keep both cores busy instead of taking turns.
+        let mut preparing: Option<tokio::task::JoinHandle<heron_store::Result<Vec<NewMessage>>>> =
+            None;
         for chunk in need.chunks(self.options.body_batch.max(1)) {
             let uids: Vec<u32> = chunk.iter().map(|m| m.uid).collect();
-            let mut msgs = Vec::with_capacity(chunk.len());
-            let mut failure = None;
-            let mut bytes = 0u64;
+            let mut fetched = Vec::with_capacity(chunk.len());
             session
                 .uid_fetch(
                     &UidRange::Set(uids),
@@ -502,43 +529,49 @@ impl AccountSync<'_> {
                     },
                     None,
                     |f| {
-                        let Some(raw) = f.body.as_deref() else {
-                            return Ok(());
-                        };
-                        bytes += raw.len() as u64;
-                        let fields = index_fields(raw, false);
-                        match blobs.put_refetchable(raw, rng) {
-                            Ok(blob) => msgs.push(new_message(
-                                row.id,
-                                row.uidvalidity,
-                                &f,
-                                &fields,
-                                Some(blob),
-                            )),
-                            Err(e) => failure = Some(e),
+                        if f.body.is_some() {
+                            fetched.push(f);
                         }
                         Ok(())
                     },
                 )
                 .await?;
-            if let Some(e) = failure {
-                return Err(e.into());
-            }
-            done += chunk.len() as u64;
-            self.report.bytes += bytes;
-            self.report.bodies += msgs.len() as u64;
-            self.store.store_bodies(&msgs)?;
-            self.emit(SyncEvent::Progress {
-                account: self.account.to_string(),
-                folder: row.name.clone(),
-                phase: Phase::Bodies,
-                done,
-                total,
-                bytes: self.report.bytes,
+            self.report.bytes += fetched
+                .iter()
+                .map(|f| f.body.as_ref().map_or(0, Vec::len) as u64)
+                .sum::<u64>();
+            let blobs = self.store.blobs(self.account);
+            let (folder, uidvalidity) = (row.id, row.uidvalidity);
+            let next = tokio::task::spawn_blocking(move || {
+                prepare_bodies(&blobs, folder, uidvalidity, fetched)
             });
+            if let Some(previous) = preparing.replace(next) {
+                done += self.store_prepared(previous, row, done, total).await?;
+            }
+        }
+        if let Some(last) = preparing.take() {
+            self.store_prepared(last, row, done, total).await?;
         }
         Ok(())
     }
+}
+
+/// Parses, indexes and encrypts one batch of downloaded messages (on a blocking thread).
+fn prepare_bodies(
+    blobs: &heron_store::BlobStore,
+    folder: heron_store::FolderId,
+    uidvalidity: u32,
+    fetched: Vec<Fetched>,
+) -> heron_store::Result<Vec<NewMessage>> {
+    let mut out = Vec::with_capacity(fetched.len());
+    for f in fetched {
+        let raw = f.body.as_deref().unwrap_or_default();
+        let fields = index_fields(raw, false);
+        // Blob nonces come from the OS: they must be unpredictable, never replayed.
+        let blob = blobs.put_refetchable(raw, &mut heron_store::OsRandom)?;
+        out.push(new_message(folder, uidvalidity, &f, &fields, Some(blob)));
+    }
+    Ok(out)
 }
 
 fn flag_update(f: &Fetched) -> (u32, heron_store::Flags, u64) {

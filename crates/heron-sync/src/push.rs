@@ -7,9 +7,11 @@ use heron_imap::{ConnectOptions, IdleOutcome};
 
 use crate::error::Result;
 
-/// How long one IDLE lasts before it is renewed: under the 29 minutes after which
-/// servers may drop an idle client, and under most NAT timeouts for a dead link to show.
-pub const IDLE_RENEW: Duration = Duration::from_secs(25 * 60);
+/// How long one IDLE lasts before it is renewed: well under the 29 minutes after which
+/// servers may drop an idle client (RFC 2177), and short enough that a connection that
+/// died without a reset (a NAT forgot it, a laptop slept) is noticed within minutes,
+/// when the renewal's DONE gets no answer within the command timeout.
+pub const IDLE_RENEW: Duration = Duration::from_secs(10 * 60);
 
 /// How often to look for mail when the server cannot push.
 pub const POLL_INTERVAL: Duration = Duration::from_secs(5 * 60);

@@ -10,7 +10,7 @@ use heron_store::{
 
 use crate::heronctl;
 
-fn real_keyring() -> Option<Arc<dyn KeyStore>> {
+pub(crate) fn real_keyring() -> Option<Arc<dyn KeyStore>> {
     if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
         eprintln!("SKIPPED: needs a session bus with a Secret Service (cargo xtask test runs one)");
         return None;

@@ -103,7 +103,6 @@ impl Env {
             connect,
             &SyncOptions::default(),
             None,
-            &mut OsRandom,
         )
         .await
     }
