@@ -49,7 +49,7 @@ impl Default for SyncOptions {
 }
 
 /// Which part of a sync an event is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
     /// Headers (the list).

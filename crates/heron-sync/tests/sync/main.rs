@@ -23,7 +23,7 @@ use heron_imap::{
 };
 use heron_model::{AccountId, Secret};
 use heron_store::{Flags, KeyFileStore, MessageRowId, OsRandom, Store};
-use heron_sync::{SyncOptions, SyncReport, flags_from_imap, oplog, sync_account};
+use heron_sync::{Phase, SyncEvent, SyncOptions, SyncReport, flags_from_imap, oplog, sync_account};
 
 pub fn stack() -> Stack {
     match Stack::ensure() {
@@ -207,8 +207,52 @@ pub async fn append(session: &mut ImapSession, folder: &str, id: &str, subject: 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn first_sync_of_a_seeded_mailbox_equals_the_server_bodies_byte_equal() {
     let mut env = Env::new("first", 300);
-    let report = env.sync().await.unwrap();
+    let (events, mut heard) = tokio::sync::broadcast::channel(10_000);
+    let connect = env.connect.clone();
+    let report = sync_account(
+        &mut env.store,
+        &env.account,
+        &connect,
+        &SyncOptions::default(),
+        Some(&events),
+    )
+    .await
+    .unwrap();
     assert_eq!(report.messages, 300);
+
+    // Progress for the UI: per folder, headers then bodies, ending at done == total;
+    // new mail announced per folder, adding up to every message.
+    let (mut announced, mut finished) = (0, std::collections::BTreeSet::new());
+    while let Ok(event) = heard.try_recv() {
+        match event {
+            SyncEvent::NewMail { count, .. } => announced += count,
+            SyncEvent::Progress {
+                folder,
+                phase,
+                done,
+                total,
+                bytes,
+                ..
+            } => {
+                assert!(
+                    done <= total && bytes > 0,
+                    "{folder} {phase:?} {done}/{total}"
+                );
+                if done == total {
+                    finished.insert((folder, phase));
+                }
+            }
+        }
+    }
+    assert_eq!(announced, 300);
+    assert!(
+        finished.contains(&("INBOX".to_owned(), Phase::Headers)),
+        "{finished:?}"
+    );
+    assert!(
+        finished.contains(&("INBOX".to_owned(), Phase::Bodies)),
+        "{finished:?}"
+    );
     assert_eq!(report.new_messages, 300);
     assert_eq!(report.bodies, 300);
     assert_store_equals_server(&env).await;
