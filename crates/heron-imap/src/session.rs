@@ -800,23 +800,7 @@ impl ImapSession {
         );
         let id = self.send("APPEND", &command).await?;
         // Wait for the go-ahead, then send the message as the literal.
-        loop {
-            let resp = next_response!(self, "APPEND");
-            match resp.parsed() {
-                Response::Continue(_) => break,
-                Response::Done { tag, outcome, .. } if *tag == id => {
-                    return Err(ImapError::Refused {
-                        command: "APPEND".to_owned(),
-                        server_says: outcome
-                            .information
-                            .as_deref()
-                            .unwrap_or_default()
-                            .to_owned(),
-                    });
-                }
-                _ => {}
-            }
-        }
+        self.await_continuation("APPEND", &id).await?;
         let stream = self.inner.get_mut();
         let write = async {
             stream.write_all(raw).await?;
@@ -840,6 +824,27 @@ impl ImapSession {
         })
         .await?;
         Ok(appended)
+    }
+
+    /// Waits for the server's go-ahead ("+") to command `id`; its refusal is an error.
+    async fn await_continuation(&mut self, name: &str, id: &imap_proto::RequestId) -> Result<()> {
+        loop {
+            let resp = next_response!(self, name);
+            match resp.parsed() {
+                Response::Continue(_) => return Ok(()),
+                Response::Done { tag, outcome, .. } if tag == id => {
+                    return Err(ImapError::Refused {
+                        command: name.to_owned(),
+                        server_says: outcome
+                            .information
+                            .as_deref()
+                            .unwrap_or_default()
+                            .to_owned(),
+                    });
+                }
+                _ => {}
+            }
+        }
     }
 
     /// Creates a mailbox.
@@ -876,23 +881,7 @@ impl ImapSession {
             });
         }
         let id = self.send("IDLE", "IDLE").await?;
-        loop {
-            let resp = next_response!(self, "IDLE");
-            match resp.parsed() {
-                Response::Continue(_) => break,
-                Response::Done { tag, outcome, .. } if *tag == id => {
-                    return Err(ImapError::Refused {
-                        command: "IDLE".to_owned(),
-                        server_says: outcome
-                            .information
-                            .as_deref()
-                            .unwrap_or_default()
-                            .to_owned(),
-                    });
-                }
-                _ => {}
-            }
-        }
+        self.await_continuation("IDLE", &id).await?;
         let deadline = tokio::time::Instant::now() + max;
         let mut outcome = IdleOutcome::Timeout;
         loop {

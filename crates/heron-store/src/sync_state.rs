@@ -150,19 +150,7 @@ impl Store {
              WHERE a.account_id = ?1 ORDER BY f.name",
         )?;
         let rows = st
-            .query_map([account.as_str()], |r| {
-                Ok(FolderRow {
-                    id: FolderId(r.get(0)?),
-                    name: r.get(1)?,
-                    delimiter: r.get(2)?,
-                    special_use: r.get(3)?,
-                    uidvalidity: r.get(4)?,
-                    uidnext: r.get(5)?,
-                    highestmodseq: r.get::<_, i64>(6)? as u64,
-                    total: r.get::<_, i64>(7)? as u64,
-                    unread: r.get::<_, i64>(8)? as u64,
-                })
-            })?
+            .query_map([account.as_str()], folder_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
     }
@@ -176,19 +164,7 @@ impl Store {
              WHERE a.account_id = ?1 ORDER BY f.name",
         )?;
         let rows = st
-            .query_map([account.as_str()], |r| {
-                Ok(FolderRow {
-                    id: FolderId(r.get(0)?),
-                    name: r.get(1)?,
-                    delimiter: r.get(2)?,
-                    special_use: r.get(3)?,
-                    uidvalidity: r.get(4)?,
-                    uidnext: r.get(5)?,
-                    highestmodseq: r.get::<_, i64>(6)? as u64,
-                    total: 0,
-                    unread: 0,
-                })
-            })?
+            .query_map([account.as_str()], folder_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
     }
@@ -260,16 +236,7 @@ impl Store {
              WHERE folder = ?1 AND uidvalidity = ?2 ORDER BY uid",
         )?;
         let rows = st
-            .query_map(params![folder.0, uidvalidity], |r| {
-                Ok(LocalMessage {
-                    id: MessageRowId(r.get(0)?),
-                    uid: r.get(1)?,
-                    flags: Flags(r.get(2)?),
-                    message_id: r.get(3)?,
-                    has_body: r.get::<_, i64>(4)? == 2,
-                    size: r.get::<_, i64>(5)? as u64,
-                })
-            })?
+            .query_map(params![folder.0, uidvalidity], local_message)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
     }
@@ -310,16 +277,7 @@ impl Store {
         let rows = st
             .query_map(
                 params![folder.0, uidvalidity, max_size as i64, limit],
-                |r| {
-                    Ok(LocalMessage {
-                        id: MessageRowId(r.get(0)?),
-                        uid: r.get(1)?,
-                        flags: Flags(r.get(2)?),
-                        message_id: r.get(3)?,
-                        has_body: r.get::<_, i64>(4)? == 2,
-                        size: r.get::<_, i64>(5)? as u64,
-                    })
-                },
+                local_message,
             )?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
@@ -635,6 +593,37 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// A [`LocalMessage`] from `id, uid, flags, message_id, body_state, size`.
+fn local_message(r: &rusqlite::Row<'_>) -> rusqlite::Result<LocalMessage> {
+    Ok(LocalMessage {
+        id: MessageRowId(r.get(0)?),
+        uid: r.get(1)?,
+        flags: Flags(r.get(2)?),
+        message_id: r.get(3)?,
+        has_body: r.get::<_, i64>(4)? == 2,
+        size: r.get::<_, i64>(5)? as u64,
+    })
+}
+
+/// A folder row from `id, name, delimiter, special_use, uidvalidity, uidnext,
+/// highestmodseq[, total, unread]` (the counts are 0 when the query leaves them out).
+fn folder_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FolderRow> {
+    let count = |i: usize| -> rusqlite::Result<u64> {
+        Ok(r.get::<_, Option<i64>>(i).unwrap_or(None).unwrap_or(0) as u64)
+    };
+    Ok(FolderRow {
+        id: FolderId(r.get(0)?),
+        name: r.get(1)?,
+        delimiter: r.get(2)?,
+        special_use: r.get(3)?,
+        uidvalidity: r.get(4)?,
+        uidnext: r.get(5)?,
+        highestmodseq: r.get::<_, i64>(6)? as u64,
+        total: count(7)?,
+        unread: count(8)?,
+    })
 }
 
 /// Deletes one message row with its index entry and attachment rows; returns the

@@ -336,6 +336,18 @@ async fn find_by_message_id(session: &mut ImapSession, message_id: &str) -> Resu
     Ok(found.last().copied())
 }
 
+/// Selects `folder` and returns the UIDs `items` have there now.
+async fn current_uids(
+    session: &mut ImapSession,
+    folder: &str,
+    recorded_uidvalidity: u32,
+    items: &[Item],
+) -> Result<Vec<u32>> {
+    let sel = session.select(folder, None).await?;
+    let found = resolve(session, sel.uidvalidity, recorded_uidvalidity, items).await?;
+    Ok(found.iter().map(|(_, u)| *u).collect())
+}
+
 async fn apply(session: &mut ImapSession, store: &mut Store, op: &Operation) -> Result<()> {
     match op {
         Operation::Flags {
@@ -345,9 +357,7 @@ async fn apply(session: &mut ImapSession, store: &mut Store, op: &Operation) -> 
             add,
             remove,
         } => {
-            let sel = session.select(folder, None).await?;
-            let found = resolve(session, sel.uidvalidity, *uidvalidity, items).await?;
-            let uids: Vec<u32> = found.iter().map(|(_, u)| *u).collect();
+            let uids = current_uids(session, folder, *uidvalidity, items).await?;
             if uids.is_empty() {
                 return Ok(());
             }
@@ -368,9 +378,7 @@ async fn apply(session: &mut ImapSession, store: &mut Store, op: &Operation) -> 
             uidvalidity,
             items,
         } => {
-            let sel = session.select(folder, None).await?;
-            let found = resolve(session, sel.uidvalidity, *uidvalidity, items).await?;
-            let uids: Vec<u32> = found.iter().map(|(_, u)| *u).collect();
+            let uids = current_uids(session, folder, *uidvalidity, items).await?;
             if uids.is_empty() {
                 return Ok(());
             }
