@@ -2,7 +2,7 @@
 //! what people use instead (mbsync pulling into a Maildir, then notmuch indexing it), on
 //! the same generated mailbox on the real Dovecot, over IMAPS on loopback.
 //!
-//! Every process is measured by GNU time (wall seconds and peak RSS). Heron and the
+//! Every process is measured by GNU time (wall seconds, CPU seconds and peak RSS). Heron and the
 //! peers each sync their own user, seeded identically, so that neither profits from
 //! caches Dovecot built while serving the other. A tool that fails gets a row saying so
 //! and its error on stderr; the other tools still run.
@@ -34,7 +34,7 @@ first=1
 for label in "${labels[@]}"; do
   [ "$first" = 1 ] || sleep 1.1
   first=0
-  /usr/bin/time -f '%e %M' -o "$dir/$label.time" \
+  /usr/bin/time -f '%e %M %U %S' -o "$dir/$label.time" \
     timeout --kill-after=30 "$limit" "$@" >"$dir/$label.stdout" 2>"$dir/$label.stderr"
   rc=$?
   echo "$rc" >"$dir/$label.rc"
@@ -49,6 +49,9 @@ const TIMED_OUT: i32 = 124;
 struct Measurement {
     tool: String,
     seconds: Option<f64>,
+    /// User plus system CPU time: with two cores and the server on the same machine,
+    /// what a tool costs the machine, not only how long it takes.
+    cpu_seconds: Option<f64>,
     peak_rss_kib: Option<u64>,
     messages: Option<u64>,
     note: String,
@@ -58,6 +61,7 @@ struct Measurement {
 struct Outcome {
     exit_code: i32,
     seconds: Option<f64>,
+    cpu_seconds: Option<f64>,
     peak_rss_kib: Option<u64>,
     stdout: String,
     stderr: String,
@@ -300,6 +304,7 @@ fn bench_heron(
         rows.push(Measurement {
             tool: tool.to_owned(),
             seconds: outcome.seconds,
+            cpu_seconds: outcome.cpu_seconds,
             peak_rss_kib: outcome.peak_rss_kib,
             messages,
             note,
@@ -384,6 +389,9 @@ fn bench_peers(stack: &Stack, user: &User, work: &Path, limit: usize) -> Result<
         rows.push(Measurement {
             tool: tool.to_owned(),
             seconds: both.then(|| Some(a.seconds? + b.seconds?)).flatten(),
+            cpu_seconds: both
+                .then(|| Some(a.cpu_seconds? + b.cpu_seconds?))
+                .flatten(),
             peak_rss_kib: both
                 .then(|| Some(a.peak_rss_kib?.max(b.peak_rss_kib?)))
                 .flatten(),
@@ -430,6 +438,7 @@ fn peer_row(
     Ok(Measurement {
         tool: tool.to_owned(),
         seconds: outcome.seconds,
+        cpu_seconds: outcome.cpu_seconds,
         peak_rss_kib: outcome.peak_rss_kib,
         messages: count(),
         note: if outcome.exit_code == 0 {
@@ -581,9 +590,12 @@ fn read_outcome(dir: &Path, label: &str) -> Result<Option<Outcome>> {
     let mut fields = time.lines().last().unwrap_or_default().split_whitespace();
     let seconds = fields.next().and_then(|s| s.parse().ok());
     let peak_rss_kib = fields.next().and_then(|s| s.parse().ok());
+    let user: Option<f64> = fields.next().and_then(|s| s.parse().ok());
+    let system: Option<f64> = fields.next().and_then(|s| s.parse().ok());
     Ok(Some(Outcome {
         exit_code,
         seconds,
+        cpu_seconds: user.zip(system).map(|(u, s)| u + s),
         peak_rss_kib,
         stdout: read("stdout").unwrap_or_default(),
         stderr: read("stderr").unwrap_or_default(),
@@ -616,6 +628,7 @@ fn not_measured(tool: &str, why: &str) -> Measurement {
     Measurement {
         tool: tool.to_owned(),
         seconds: None,
+        cpu_seconds: None,
         peak_rss_kib: None,
         messages: None,
         note: why.to_owned(),
@@ -652,26 +665,30 @@ fn report(sections: &[(usize, Vec<Measurement>)]) -> String {
          (Heron and the peers use two identically seeded users, so neither meets caches \
          the other warmed). Heron is `heronctl sync --once --json` (release build) into a \
          fresh data directory; the peers are mbsync (Sync Pull into a Maildir) followed \
-         by `notmuch new`. Seconds are wall time and peak RSS is the process's maximum \
-         resident set, both from GNU time. {cpus} CPUs; {}; {}.\n",
+         by `notmuch new`. Seconds are wall time, CPU is user + system time of the tool \
+         (not the server's), and peak RSS is the process's maximum resident set, all \
+         from GNU time. {cpus} CPUs; {}; {}.\n",
         tool_version("mbsync"),
         tool_version("notmuch"),
     );
     let _ = writeln!(
         out,
-        "| Mailbox | Tool | Seconds | Peak RSS (MiB) | Messages | Notes |"
+        "| Mailbox | Tool | Seconds | CPU (s) | Peak RSS (MiB) | Messages | Notes |"
     );
-    let _ = writeln!(out, "|---:|---|---:|---:|---:|---|");
+    let _ = writeln!(out, "|---:|---|---:|---:|---:|---:|---|");
     for (size, rows) in sections {
         for row in rows {
             let seconds = row.seconds.map_or("—".to_owned(), |s| format!("{s:.2}"));
+            let cpu = row
+                .cpu_seconds
+                .map_or("—".to_owned(), |s| format!("{s:.2}"));
             let rss = row
                 .peak_rss_kib
                 .map_or("—".to_owned(), |k| format!("{:.1}", k as f64 / 1024.0));
             let messages = row.messages.map_or("—".to_owned(), |m| m.to_string());
             let _ = writeln!(
                 out,
-                "| {size} | {} | {seconds} | {rss} | {messages} | {} |",
+                "| {size} | {} | {seconds} | {cpu} | {rss} | {messages} | {} |",
                 row.tool, row.note
             );
         }

@@ -29,8 +29,10 @@ use crate::oplog;
 pub struct SyncOptions {
     /// Headers fetched and committed per batch.
     pub header_batch: u32,
-    /// Bodies fetched and committed per batch.
+    /// Bodies fetched and committed per batch, at most.
     pub body_batch: usize,
+    /// Bytes of bodies per batch, at most (a batch holds at least one message).
+    pub body_batch_bytes: u64,
     /// Bodies larger than this are left on the server until opened.
     pub max_body_bytes: u64,
     /// Whether to download bodies at all.
@@ -41,7 +43,11 @@ impl Default for SyncOptions {
     fn default() -> Self {
         SyncOptions {
             header_batch: 1000,
+            // Bounded by bytes too, so messages with big attachments are held in memory
+            // only a few at a time. (1,000 per batch measured slower: 12 s vs 9-12 s
+            // at 10,000 messages, mostly in the kernel.)
             body_batch: 250,
+            body_batch_bytes: 32 * 1024 * 1024,
             max_body_bytes: 50 * 1024 * 1024,
             bodies: true,
         }
@@ -514,7 +520,11 @@ impl AccountSync<'_> {
         // network, the crypto and SQLite keep both cores busy instead of taking turns.
         let mut preparing: Option<tokio::task::JoinHandle<heron_store::Result<Vec<NewMessage>>>> =
             None;
-        for chunk in need.chunks(self.options.body_batch.max(1)) {
+        for chunk in batches_by_size(
+            &need,
+            self.options.body_batch,
+            self.options.body_batch_bytes,
+        ) {
             let uids: Vec<u32> = chunk.iter().map(|m| m.uid).collect();
             let mut fetched = Vec::with_capacity(chunk.len());
             session
@@ -554,6 +564,28 @@ impl AccountSync<'_> {
         }
         Ok(())
     }
+}
+
+/// Splits `messages` into runs of at most `count` messages and `bytes` bytes (a message
+/// larger than `bytes` is a batch of its own).
+fn batches_by_size(
+    messages: &[heron_store::LocalMessage],
+    count: usize,
+    bytes: u64,
+) -> Vec<&[heron_store::LocalMessage]> {
+    let mut out = Vec::new();
+    let (mut start, mut size) = (0, 0u64);
+    for (i, m) in messages.iter().enumerate() {
+        if i > start && (i - start >= count.max(1) || size + m.size > bytes) {
+            out.push(&messages[start..i]);
+            (start, size) = (i, 0);
+        }
+        size += m.size;
+    }
+    if start < messages.len() {
+        out.push(&messages[start..]);
+    }
+    out
 }
 
 /// Parses, indexes and encrypts one batch of downloaded messages (on a blocking thread).
@@ -635,4 +667,34 @@ pub(crate) fn now() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use heron_store::{Flags, LocalMessage, MessageRowId};
+
+    fn msg(size: u64) -> LocalMessage {
+        LocalMessage {
+            id: MessageRowId(1),
+            uid: 1,
+            flags: Flags::default(),
+            message_id: String::new(),
+            has_body: false,
+            size,
+        }
+    }
+
+    #[test]
+    fn body_batches_respect_count_and_bytes_and_never_drop_a_message() {
+        let sizes = [10, 10, 10, 100, 10, 10, 10, 10];
+        let msgs: Vec<LocalMessage> = sizes.iter().map(|s| msg(*s)).collect();
+        let batches = batches_by_size(&msgs, 3, 50);
+        let lens: Vec<usize> = batches.iter().map(|b| b.len()).collect();
+        // 3 by count; the 100-byte one alone; then 3 by count; then the rest.
+        assert_eq!(lens, [3, 1, 3, 1]);
+        assert_eq!(lens.iter().sum::<usize>(), msgs.len());
+        assert!(batches_by_size(&[], 3, 50).is_empty());
+        assert_eq!(batches_by_size(&msgs, 0, 0).len(), msgs.len());
+    }
 }
