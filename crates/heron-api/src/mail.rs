@@ -205,6 +205,10 @@ impl Heron {
             ));
         }
         let policy = self.policy();
+        let options = &SyncOptions {
+            max_body_bytes: u64::from(policy.settings.sync.max_body_size_mb) * 1024 * 1024,
+            ..options.clone()
+        };
         let mut out = Vec::new();
         for account in &policy.accounts {
             let result = async {
@@ -231,8 +235,8 @@ impl Heron {
         Ok(out)
     }
 
-    /// Waits until any configured account's inbox changes, or `max` passes; true for a
-    /// change. Used by `heronctl sync` without `--once` to sync again on new mail.
+    /// Waits until a watched folder (setting `sync.push_folders`) of the first account
+    /// changes, or `max` passes; true for a change. Used by `heronctl sync` without `--once` to sync again on new mail.
     pub async fn wait_for_mail(
         &self,
         store: &Store,
@@ -248,7 +252,7 @@ impl Heron {
             .map_err(store_error)?;
         let connect = heron_sync::imap_options(account, &policy.settings.security, secret)
             .map_err(sync_error)?;
-        heron_sync::push::wait_for_change(&connect, max)
+        heron_sync::push::wait_for_change(&connect, &policy.settings.sync.push_folders, max)
             .await
             .map_err(sync_error)
     }

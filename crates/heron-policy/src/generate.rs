@@ -243,7 +243,7 @@ pub fn reference_markdown() -> String {
         );
     }
     out.push_str("\nSections: ");
-    let sections: Vec<String> = ["lifecycle", "features", "security", "retention"]
+    let sections: Vec<String> = ["lifecycle", "features", "security", "retention", "sync"]
         .iter()
         .map(|s| {
             format!(
@@ -401,7 +401,7 @@ fn admx_policies() -> Vec<AdmxPolicy> {
     out
 }
 
-const SECTIONS: &[&str] = &["lifecycle", "features", "security", "retention"];
+const SECTIONS: &[&str] = &["lifecycle", "features", "security", "retention", "sync"];
 
 /// The Group Policy definitions, docs/admx/heron.admx.
 pub fn admx() -> String {

@@ -230,6 +230,8 @@ pub struct Settings {
     pub security: Security,
     /// How long local data is kept.
     pub retention: Retention,
+    /// How mail is downloaded and watched.
+    pub sync: SyncSettings,
     /// How Heron updates itself.
     pub updates: UpdateMode,
 }
@@ -345,6 +347,26 @@ pub struct Retention {
     pub keep_bodies_days: u32,
     /// Wipe local data after this many days without a successful login; 0 never does.
     pub wipe_after_days_without_login: u32,
+}
+
+/// How mail is downloaded and watched.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncSettings {
+    /// Folders watched for new mail as it arrives (IMAP IDLE, one connection each); the
+    /// others are checked at each sync.
+    pub push_folders: Vec<String>,
+    /// Messages larger than this (MB) stay on the server until opened.
+    pub max_body_size_mb: u32,
+}
+
+impl Default for SyncSettings {
+    fn default() -> Self {
+        Self {
+            push_folders: vec!["INBOX".to_owned()],
+            max_body_size_mb: 50,
+        }
+    }
 }
 
 /// How Heron updates itself.
@@ -776,6 +798,20 @@ pub fn settings_table() -> Vec<SettingSpec> {
             "Keep message bodies on the device this many days; 0: forever.",
         ),
         setting(
+            "sync.push_folders",
+            list(text(TextKind::NonEmpty)),
+            true,
+            "[\"INBOX\", \"Projects\"]",
+            "Folders watched for new mail as it arrives (one IMAP IDLE connection each, at most 5); others are checked at each sync.",
+        ),
+        setting(
+            "sync.max_body_size_mb",
+            Shape::Integer { min: 1, max: 2048 },
+            true,
+            "50",
+            "Messages larger than this many MB are downloaded when opened, not during sync.",
+        ),
+        setting(
             "retention.wipe_after_days_without_login",
             days(),
             false,
@@ -840,6 +876,7 @@ pub fn section_doc(section: &str) -> &'static str {
         "features" => "Features on or off.",
         "security" => "Transport and key security.",
         "retention" => "How long local data is kept.",
+        "sync" => "How mail is downloaded and watched.",
         _ => "",
     }
 }

@@ -584,3 +584,41 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_over_the_size_cap_keep_their_bodies_on_the_server() {
+    let mut env = Env::new("sizecap", 0);
+    let mut other = env.other_client().await;
+    append(&mut other, "INBOX", "small@example.test", "Small").await;
+    let big = format!(
+        "Message-ID: <big@example.test>\r\nFrom: a@example.test\r\nSubject: Big\r\n\r\n{}\r\n",
+        "x".repeat(300_000)
+    );
+    other.append("INBOX", &[], big.as_bytes()).await.unwrap();
+    other.logout().await;
+    let options = SyncOptions {
+        max_body_bytes: 100_000,
+        ..SyncOptions::default()
+    };
+    let connect = env.connect.clone();
+    let report = sync_account(&mut env.store, &env.account, &connect, &options, None)
+        .await
+        .unwrap();
+    assert_eq!((report.new_messages, report.bodies), (2, 1));
+    let inbox = env.folder_id("INBOX");
+    let row = env
+        .store
+        .folder_named(&env.account, "INBOX")
+        .unwrap()
+        .unwrap();
+    let local = env.store.folder_messages(inbox, row.uidvalidity).unwrap();
+    let big = local
+        .iter()
+        .find(|m| m.message_id == "big@example.test")
+        .unwrap();
+    assert!(
+        !big.has_body && big.size > 300_000,
+        "listed, body left on the server"
+    );
+    assert_store_equals_server(&env).await;
+}
