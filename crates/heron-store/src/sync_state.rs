@@ -307,12 +307,13 @@ impl Store {
     }
 
     /// Applies one batch of server changes to a folder and, in the same transaction, the
-    /// folder state it leads to: a crash leaves either all of it or none.
+    /// folder state it leads to: a crash leaves either all of it or none. Returns how
+    /// many stored messages the server's expunges removed.
     pub fn apply_folder_changes(
         &mut self,
         folder: FolderId,
         changes: &FolderChanges,
-    ) -> Result<()> {
+    ) -> Result<u64> {
         let tx = self.conn.transaction()?;
         let uidvalidity: u32 = tx.query_row(
             "SELECT uidvalidity FROM folders WHERE id = ?1",
@@ -320,6 +321,7 @@ impl Store {
             |r| r.get(0),
         )?;
         let mut doomed = Vec::new();
+        let mut removed = 0u64;
         for r in &changes.vanished {
             let ids: Vec<i64> = {
                 let mut st = tx.prepare_cached(
@@ -331,6 +333,7 @@ impl Store {
                 })?
                 .collect::<rusqlite::Result<_>>()?
             };
+            removed += ids.len() as u64;
             for id in ids {
                 doomed.extend(delete_row(&tx, id)?);
             }
@@ -418,7 +421,8 @@ impl Store {
         doomed.extend(replaced);
         let unused = unreferenced_pairs(&tx, doomed)?;
         tx.commit()?;
-        self.delete_blob_files(unused)
+        self.delete_blob_files(unused)?;
+        Ok(removed)
     }
 
     /// Records a new UIDVALIDITY for a folder: its rows keep the old one (so they can be
@@ -443,7 +447,24 @@ impl Store {
 
     /// Stores downloaded bodies: each message is replaced as a whole (list fields, text,
     /// attachments, raw blob) under its existing id, in one transaction.
-    pub fn store_bodies(&mut self, msgs: &[NewMessage]) -> Result<()> {
+    ///
+    /// Flags stay as stored: they are the server's as of the last sync plus what the user
+    /// changed since (still in the operation log), which the download must not undo.
+    pub fn store_bodies(&mut self, mut msgs: Vec<NewMessage>) -> Result<()> {
+        {
+            let mut st = self.conn.prepare_cached(
+                "SELECT flags FROM messages WHERE folder = ?1 AND uidvalidity = ?2 AND uid = ?3",
+            )?;
+            for m in &mut msgs {
+                let folder = m.folder.map_or(0, |f| f.0);
+                if let Some(flags) = st
+                    .query_row(params![folder, m.uidvalidity, m.uid], |r| r.get(0))
+                    .optional()?
+                {
+                    m.flags = Flags(flags);
+                }
+            }
+        }
         // The rows being replaced were stored from headers alone, and the new rows carry
         // the same headers plus the body: every token of the old index entry is in the
         // new one, so nothing that secure-delete protects can be left behind. Without it
@@ -453,7 +474,7 @@ impl Store {
             "INSERT INTO messages_fts (messages_fts, rank) VALUES ('secure-delete', 0)",
             [],
         )?;
-        let result = self.insert_messages(msgs).map(|_| ());
+        let result = self.insert_messages(&msgs).map(|_| ());
         self.conn.execute(
             "INSERT INTO messages_fts (messages_fts, rank) VALUES ('secure-delete', 1)",
             [],

@@ -351,11 +351,6 @@ impl AccountSync<'_> {
                 .collect();
             changes.drop_stale = true;
         }
-        self.report.removed_messages += changes
-            .vanished
-            .iter()
-            .map(|r| u64::from(r.end() - r.start()) + 1)
-            .sum::<u64>();
 
         let total = missing.len() as u64;
         let mut done = 0u64;
@@ -364,7 +359,7 @@ impl AccountSync<'_> {
             .collect();
         if batches.is_empty() {
             changes.state = Some(state);
-            self.store.apply_folder_changes(row.id, &changes)?;
+            self.report.removed_messages += self.store.apply_folder_changes(row.id, &changes)?;
         }
         for (i, batch) in batches.iter().enumerate() {
             let mut new = Vec::with_capacity(batch.len());
@@ -410,7 +405,8 @@ impl AccountSync<'_> {
                 state: last.then_some(state),
                 drop_stale: last && changes.drop_stale,
             };
-            self.store.apply_folder_changes(row.id, &batch_changes)?;
+            self.report.removed_messages +=
+                self.store.apply_folder_changes(row.id, &batch_changes)?;
             self.emit(SyncEvent::Progress {
                 account: self.account.to_string(),
                 folder: row.name.clone(),
@@ -481,8 +477,8 @@ impl AccountSync<'_> {
         let msgs = batch.await.map_err(|e| {
             heron_store::StoreError::Unexpected(format!("Preparing downloaded mail failed: {e}"))
         })??;
-        self.store.store_bodies(&msgs)?;
         let n = msgs.len() as u64;
+        self.store.store_bodies(msgs)?;
         self.report.bodies += n;
         self.emit(SyncEvent::Progress {
             account: self.account.to_string(),

@@ -11,6 +11,7 @@ mod keyring;
 mod keys;
 mod list_and_wipe;
 mod search;
+mod sync_state;
 
 use std::collections::BTreeMap;
 use std::path::Path;
