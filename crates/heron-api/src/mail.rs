@@ -2,13 +2,12 @@
 //! and the headless reads and actions (`heronctl folders|list|show|search|flag|move|
 //! delete`). The window will call the same functions.
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::PathBuf;
 
 use heron_model::AccountId;
 use heron_store::{
-    Flags, FolderId, KeyFileStore, KeyStore, MessageRowId, MessageSummary, OsRandom, PageCursor,
-    SearchOrder, Store, StoreError,
+    Flags, FolderId, MessageRowId, MessageSummary, OsRandom, PageCursor, SearchOrder, Store,
+    StoreError,
 };
 use heron_sync::{SyncError, SyncEvent, SyncOptions, SyncReport};
 use serde::Serialize;
@@ -154,17 +153,6 @@ pub(crate) fn sync_error(e: SyncError) -> ApiError {
     }
 }
 
-/// The key store the policy allows: the OS keyring, or (when the admin allows the
-/// fallback and no keyring answers) a 0600 key file in the data directory's `keys`.
-fn key_store(heron: &Heron, data_dir: &Path) -> Arc<dyn KeyStore> {
-    let allowed = heron.policy().settings.security.key_file_fallback_allowed;
-    let keyring = os_keyring();
-    if allowed && keyring.load("heron-probe").is_err() {
-        return Arc::new(KeyFileStore::new(&data_dir.join("keys")));
-    }
-    keyring
-}
-
 /// The keyring entry holding an account's credential: its password, or the OAuth access
 /// token the sign-in flow stored (the flow itself is the shell's, and not built yet).
 pub fn credential_name(account: &heron_policy::AccountConfig) -> &'static str {
@@ -187,7 +175,10 @@ impl Heron {
     /// Opens the encrypted store of the data directory (creating it on first use).
     pub fn open_store(&self) -> Result<Store, ApiError> {
         let dir = self.data_dir_or_error()?;
-        Store::open(&dir, key_store(self, &dir), &mut OsRandom).map_err(store_error)
+        // The OS keyring only: the policy-allowed key file fallback (issue 3) must live
+        // outside the data directory and be the one `wipe` deletes too; until both
+        // sides use it, a missing keyring is the clear `keyring_unavailable` error.
+        Store::open(&dir, os_keyring(), &mut OsRandom).map_err(store_error)
     }
 
     /// Syncs every configured account once, in order; one account's failure does not
