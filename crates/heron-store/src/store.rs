@@ -143,6 +143,11 @@ pub struct NewMessage {
     pub attachments: Vec<NewAttachment>,
     /// The raw message, when downloaded.
     pub raw_blob: Option<BlobName>,
+    /// Leave it out of the search index for now: sync stores headers first and the body
+    /// moments later, and indexing the headers only to replace them at once doubled the
+    /// index work of a first sync. [`Store::index_unindexed_headers`] covers what never
+    /// gets a body.
+    pub index_later: bool,
 }
 
 /// What the message list shows for one message.
@@ -636,6 +641,9 @@ impl Store {
         if let Some((_, old_key)) = old {
             tx.prepare_cached("DELETE FROM messages_fts WHERE rowid = ?1")?
                 .execute([old_key])?;
+        }
+        if msg.index_later {
+            return Ok(MessageRowId(id));
         }
         let names: Vec<&str> = msg.attachments.iter().map(|a| a.name.as_str()).collect();
         tx.prepare_cached(

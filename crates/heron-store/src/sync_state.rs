@@ -425,6 +425,23 @@ impl Store {
         Ok(removed)
     }
 
+    /// Indexes, by their headers, the messages of a folder that have no body and were
+    /// stored with [`NewMessage::index_later`]: those over the size cap, or whose download
+    /// did not happen. Returns how many.
+    pub fn index_unindexed_headers(&mut self, folder: FolderId) -> Result<u64> {
+        let n = self.conn.execute(
+            "INSERT INTO messages_fts (rowid, subject, from_text, to_text, body, attachment_names)
+             SELECT m.fts_key, m.subject, m.from_name || ' ' || m.from_addr,
+                    m.to_text || ' ' || m.cc_text, '',
+                    (SELECT group_concat(a.name, char(10)) FROM attachments a WHERE a.message = m.id)
+             FROM messages m INDEXED BY messages_needing_body
+             WHERE m.folder = ?1 AND m.body_state < 2
+               AND NOT EXISTS (SELECT 1 FROM messages_fts f WHERE f.rowid = m.fts_key)",
+            [folder.0],
+        )?;
+        Ok(n as u64)
+    }
+
     /// Records a new UIDVALIDITY for a folder: its rows keep the old one (so they can be
     /// re-matched by Message-ID) and its sync position restarts.
     pub fn reset_folder(&mut self, folder: FolderId, uidvalidity: u32) -> Result<()> {

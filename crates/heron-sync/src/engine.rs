@@ -217,6 +217,12 @@ impl AccountSync<'_> {
             for row in &rows {
                 self.folder_bodies(session, row).await?;
             }
+        } else {
+            // Headers-only syncs index by headers (rows an interrupted sync left waiting
+            // for their body included).
+            for row in &rows {
+                self.store.index_unindexed_headers(row.id)?;
+            }
         }
         self.report.messages = self.store.message_count(self.account)?;
         Ok(())
@@ -361,6 +367,7 @@ impl AccountSync<'_> {
             changes.state = Some(state);
             self.report.removed_messages += self.store.apply_folder_changes(row.id, &changes)?;
         }
+        let (bodies_follow, max_body) = (self.options.bodies, self.options.max_body_bytes);
         for (i, batch) in batches.iter().enumerate() {
             let mut new = Vec::with_capacity(batch.len());
             let mut bytes = 0u64;
@@ -379,7 +386,10 @@ impl AccountSync<'_> {
                         let header = f.header.as_deref().unwrap_or_default();
                         bytes += header.len() as u64;
                         let fields = index_fields(header, true);
-                        new.push(new_message(row.id, state.uidvalidity, &f, &fields, None));
+                        let mut m = new_message(row.id, state.uidvalidity, &f, &fields, None);
+                        // Indexed once, with its body, when the body pass comes next.
+                        m.index_later = bodies_follow && m.size <= max_body;
+                        new.push(m);
                         Ok(())
                     },
                 )
@@ -500,6 +510,7 @@ impl AccountSync<'_> {
             u32::MAX,
         )?;
         if need.is_empty() {
+            self.store.index_unindexed_headers(row.id)?;
             return Ok(());
         }
         if session.selected() != Some(row.name.as_str()) {
@@ -558,6 +569,9 @@ impl AccountSync<'_> {
         if let Some(last) = preparing.take() {
             self.store_prepared(last, row, done, total).await?;
         }
+        // What the server no longer had, or what is over the cap, is searchable by its
+        // headers at least.
+        self.store.index_unindexed_headers(row.id)?;
         Ok(())
     }
 }
@@ -653,6 +667,7 @@ fn new_message(
             })
             .collect(),
         raw_blob,
+        index_later: false,
     }
 }
 

@@ -620,5 +620,49 @@ async fn messages_over_the_size_cap_keep_their_bodies_on_the_server() {
         !big.has_body && big.size > 300_000,
         "listed, body left on the server"
     );
+    // Searchable by its headers all the same.
+    let hits = env
+        .store
+        .search("subject:Big", heron_store::SearchOrder::Newest, 10, 0)
+        .unwrap();
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_store_equals_server(&env).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_headers_only_sync_is_searchable_by_headers_and_a_later_sync_adds_bodies() {
+    let mut env = Env::new("headers-only", 40);
+    let options = SyncOptions {
+        bodies: false,
+        ..SyncOptions::default()
+    };
+    let connect = env.connect.clone();
+    let report = sync_account(&mut env.store, &env.account, &connect, &options, None)
+        .await
+        .unwrap();
+    assert_eq!((report.new_messages, report.bodies), (40, 0));
+    let inbox = env.folder_id("INBOX");
+    let first = env
+        .store
+        .list_folder(inbox, None, 1)
+        .unwrap()
+        .items
+        .remove(0);
+    let query = format!("\"{}\"", first.subject);
+    let hits = env
+        .store
+        .search(&query, heron_store::SearchOrder::Newest, 50, 0)
+        .unwrap();
+    assert!(hits.iter().any(|h| h.id == first.id), "{query}");
+    let report = env.sync().await.unwrap();
+    assert_eq!(report.bodies, 40);
+    let hits = env
+        .store
+        .search(&query, heron_store::SearchOrder::Newest, 50, 0)
+        .unwrap();
+    assert!(
+        hits.iter().any(|h| h.id == first.id),
+        "still found once the body is in"
+    );
     assert_store_equals_server(&env).await;
 }
