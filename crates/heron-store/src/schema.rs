@@ -178,6 +178,11 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     -- a resync with nothing to download must stay a few index probes at 100,000 messages.
     CREATE INDEX messages_needing_body ON messages (folder, date DESC, id DESC)
         WHERE body_state < 2;
+    -- Sync addresses messages by (folder, UIDVALIDITY, UID) without the account: flag
+    -- updates, expunges, moves confirmed by COPYUID. The unique key starts with the
+    -- account, so without this each of those statements scanned the folder, and a
+    -- 100,000-message first sync went quadratic.
+    CREATE INDEX messages_folder_uid ON messages (folder, uidvalidity, uid);
     "#,
 ];
 
