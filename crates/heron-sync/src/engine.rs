@@ -186,28 +186,50 @@ impl AccountSync<'_> {
             .filter(|m| m.selectable)
             .collect();
         listing.sort_by_key(folder_rank);
+        if !listing
+            .iter()
+            .any(|m| m.special_use == Some(SpecialUse::Inbox))
+        {
+            // Every IMAP server has an INBOX; a listing without one is broken, and
+            // taking it at its word would delete every local folder.
+            return Err(heron_imap::ImapError::Protocol {
+                command: "LIST".to_owned(),
+                detail: "the server listed no INBOX; nothing was changed locally".to_owned(),
+            }
+            .into());
+        }
         self.report.folders = listing.len() as u64;
         let on_server: HashSet<&str> = listing.iter().map(|m| m.name.as_str()).collect();
+        let mut stored: BTreeMap<String, FolderRow> = BTreeMap::new();
         for local in self.store.folder_states(self.account)? {
-            if !on_server.contains(local.name.as_str()) {
+            if on_server.contains(local.name.as_str()) {
+                stored.insert(local.name.clone(), local);
+            } else {
                 self.store.remove_folder(local.id)?;
             }
         }
-        let mut rows = Vec::with_capacity(listing.len());
+        let mut changed = false;
         for m in &listing {
-            self.store.ensure_folder(
-                self.account,
-                &m.name,
-                m.delimiter.as_deref().unwrap_or_default(),
-                m.special_use.map(SpecialUse::as_str).unwrap_or_default(),
-            )?;
+            let delimiter = m.delimiter.as_deref().unwrap_or_default();
+            let special_use = m.special_use.map(SpecialUse::as_str).unwrap_or_default();
+            let same = stored
+                .get(&m.name)
+                .is_some_and(|f| f.delimiter == delimiter && f.special_use == special_use);
+            if !same {
+                self.store
+                    .ensure_folder(self.account, &m.name, delimiter, special_use)?;
+                changed = true;
+            }
         }
-        let stored: BTreeMap<String, FolderRow> = self
-            .store
-            .folder_states(self.account)?
-            .into_iter()
-            .map(|f| (f.name.clone(), f))
-            .collect();
+        if changed {
+            stored = self
+                .store
+                .folder_states(self.account)?
+                .into_iter()
+                .map(|f| (f.name.clone(), f))
+                .collect();
+        }
+        let mut rows = Vec::with_capacity(listing.len());
         for m in &listing {
             if let Some(row) = stored.get(&m.name) {
                 rows.push(self.folder_headers(session, row.clone()).await?);
