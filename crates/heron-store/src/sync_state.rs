@@ -141,28 +141,26 @@ impl Store {
 
     /// The folders of an account with their counts, by name.
     pub fn folders(&self, account: &AccountId) -> Result<Vec<FolderRow>> {
-        let mut st = self.conn.prepare(
-            "SELECT f.id, f.name, f.delimiter, f.special_use, f.uidvalidity, f.uidnext,
-                    f.highestmodseq,
-                    (SELECT count(*) FROM messages m WHERE m.folder = f.id),
-                    (SELECT count(*) FROM messages m WHERE m.folder = f.id AND (m.flags & 1) = 0)
-             FROM folders f JOIN accounts a ON a.id = f.account
-             WHERE a.account_id = ?1 ORDER BY f.name",
-        )?;
-        let rows = st
-            .query_map([account.as_str()], folder_row)?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(rows)
+        self.folder_rows(
+            account,
+            ", (SELECT count(*) FROM messages m WHERE m.folder = f.id),
+               (SELECT count(*) FROM messages m WHERE m.folder = f.id AND (m.flags & 1) = 0)",
+        )
     }
 
     /// The folders of an account without counts (cheap at any size), by name.
     pub fn folder_states(&self, account: &AccountId) -> Result<Vec<FolderRow>> {
-        let mut st = self.conn.prepare_cached(
+        self.folder_rows(account, "")
+    }
+
+    /// The folder rows of an account, with `extra` columns (the counts) or none.
+    fn folder_rows(&self, account: &AccountId, extra: &str) -> Result<Vec<FolderRow>> {
+        let mut st = self.conn.prepare_cached(&format!(
             "SELECT f.id, f.name, f.delimiter, f.special_use, f.uidvalidity, f.uidnext,
-                    f.highestmodseq
+                    f.highestmodseq {extra}
              FROM folders f JOIN accounts a ON a.id = f.account
-             WHERE a.account_id = ?1 ORDER BY f.name",
-        )?;
+             WHERE a.account_id = ?1 ORDER BY f.name"
+        ))?;
         let rows = st
             .query_map([account.as_str()], folder_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;

@@ -146,29 +146,43 @@ pub async fn server_state(
             continue;
         }
         let sel = session.select(&m.name, None).await.unwrap();
-        let mut uids = BTreeMap::new();
-        if sel.exists > 0 {
-            session
-                .uid_fetch(
-                    &UidRange::From(1),
-                    FetchItems {
-                        flags: true,
-                        ..FetchItems::default()
-                    },
-                    None,
-                    |f| {
-                        uids.insert(
-                            f.uid,
-                            flags_from_imap(f.flags.as_deref().unwrap_or_default()),
-                        );
-                        Ok(())
-                    },
+        let flags = FetchItems {
+            flags: true,
+            ..FetchItems::default()
+        };
+        let uids = fetch_all(session, sel.exists, flags)
+            .await
+            .into_iter()
+            .map(|f| {
+                (
+                    f.uid,
+                    flags_from_imap(f.flags.as_deref().unwrap_or_default()),
                 )
-                .await
-                .unwrap();
-        }
+            })
+            .collect();
         out.insert(m.name, (sel.uidvalidity, uids));
     }
+    out
+}
+
+/// Every message of the selected mailbox with `items`; `exists` is its message count
+/// from SELECT (an empty mailbox is not fetched: `1:*` would name nothing).
+pub async fn fetch_all(
+    session: &mut ImapSession,
+    exists: u32,
+    items: FetchItems,
+) -> Vec<heron_imap::Fetched> {
+    let mut out = Vec::new();
+    if exists == 0 {
+        return out;
+    }
+    session
+        .uid_fetch(&UidRange::From(1), items, None, |f| {
+            out.push(f);
+            Ok(())
+        })
+        .await
+        .unwrap();
     out
 }
 
@@ -260,25 +274,16 @@ async fn first_sync_of_a_seeded_mailbox_equals_the_server_bodies_byte_equal() {
     // Every stored body is the server's bytes exactly.
     let mut session = env.other_client().await;
     for folder in env.store.folders(&env.account).unwrap() {
-        session.select(&folder.name, None).await.unwrap();
-        let mut server_bodies = BTreeMap::new();
-        if folder.total > 0 {
-            session
-                .uid_fetch(
-                    &UidRange::From(1),
-                    FetchItems {
-                        body: true,
-                        ..FetchItems::default()
-                    },
-                    None,
-                    |f| {
-                        server_bodies.insert(f.uid, f.body.unwrap_or_default());
-                        Ok(())
-                    },
-                )
-                .await
-                .unwrap();
-        }
+        let sel = session.select(&folder.name, None).await.unwrap();
+        let body = FetchItems {
+            body: true,
+            ..FetchItems::default()
+        };
+        let server_bodies: BTreeMap<u32, Vec<u8>> = fetch_all(&mut session, sel.exists, body)
+            .await
+            .into_iter()
+            .map(|f| (f.uid, f.body.unwrap_or_default()))
+            .collect();
         for m in env
             .store
             .folder_messages(folder.id, folder.uidvalidity)
@@ -374,15 +379,12 @@ async fn another_client_changing_the_mailbox_during_a_sync_converges_after_resyn
     let meddler = tokio::spawn(async move {
         let mut other = heron_imap::connect(&connect).await.unwrap();
         for round in 0..20u32 {
-            other.select("INBOX", None).await.unwrap();
-            let mut uids = Vec::new();
-            other
-                .uid_fetch(&UidRange::From(1), FetchItems::default(), None, |f| {
-                    uids.push(f.uid);
-                    Ok(())
-                })
+            let sel = other.select("INBOX", None).await.unwrap();
+            let uids: Vec<u32> = fetch_all(&mut other, sel.exists, FetchItems::default())
                 .await
-                .unwrap();
+                .iter()
+                .map(|f| f.uid)
+                .collect();
             let pick = uids[(round as usize * 7) % uids.len()];
             match round % 4 {
                 0 => other
