@@ -295,19 +295,6 @@ fn crlf_only(message: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     std::borrow::Cow::Owned(out)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::crlf_only;
-
-    #[test]
-    fn bare_cr_and_lf_become_crlf_so_nothing_can_end_data_early() {
-        assert_eq!(crlf_only(b"a\r\nb").as_ref(), b"a\r\nb");
-        assert_eq!(crlf_only(b"a\n.\nb").as_ref(), b"a\r\n.\r\nb");
-        assert_eq!(crlf_only(b"a\r.\rb\r").as_ref(), b"a\r\n.\r\nb\r\n");
-        assert_eq!(crlf_only(b"\n\r\n\r").as_ref(), b"\r\n\r\n\r\n");
-    }
-}
-
 fn credentials_have_line_breaks(auth: &Auth) -> bool {
     let (Auth::Password(s) | Auth::XOAuth2(s)) = auth;
     s.expose().contains(['\r', '\n', '\0'])
@@ -328,7 +315,9 @@ fn check_envelope(envelope: &Envelope) -> Result<(lettre::Address, Recipients), 
     };
     let from = parse(&envelope.from)?;
     if envelope.to.is_empty() {
-        return Err(SmtpError::Invalid("The message has no recipient".to_owned()));
+        return Err(SmtpError::Invalid(
+            "The message has no recipient".to_owned(),
+        ));
     }
     let to = envelope
         .to
@@ -340,18 +329,16 @@ fn check_envelope(envelope: &Envelope) -> Result<(lettre::Address, Recipients), 
 
 /// Awaits `f` within `limit`; a timeout becomes [`SmtpError::Timeout`]. Only for steps
 /// before DATA, where a timeout cannot have delivered anything.
-async fn step<T>(
-    limit: Duration,
-    what: &str,
-    f: impl Future<Output = T>,
-) -> Result<T, SmtpError> {
+async fn step<T>(limit: Duration, what: &str, f: impl Future<Output = T>) -> Result<T, SmtpError> {
     timeout(limit, f).await.map_err(|_| SmtpError::Timeout {
         step: what.to_owned(),
     })
 }
 
 fn server_words(e: &LettreError) -> String {
-    e.source().map(|s| s.to_string()).unwrap_or_else(|| e.to_string())
+    e.source()
+        .map(|s| s.to_string())
+        .unwrap_or_else(|| e.to_string())
 }
 
 fn reply_code(e: &LettreError) -> Option<u16> {
@@ -566,4 +553,17 @@ async fn write_line<S: AsyncWrite + Unpin>(
 
 fn truncate(s: &str) -> String {
     s.chars().take(80).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::crlf_only;
+
+    #[test]
+    fn bare_cr_and_lf_become_crlf_so_nothing_can_end_data_early() {
+        assert_eq!(crlf_only(b"a\r\nb").as_ref(), b"a\r\nb");
+        assert_eq!(crlf_only(b"a\n.\nb").as_ref(), b"a\r\n.\r\nb");
+        assert_eq!(crlf_only(b"a\r.\rb\r").as_ref(), b"a\r\n.\r\nb\r\n");
+        assert_eq!(crlf_only(b"\n\r\n\r").as_ref(), b"\r\n\r\n\r\n");
+    }
 }

@@ -93,10 +93,15 @@ pub async fn delivered(
                     ..FetchItems::default()
                 };
                 session
-                    .uid_fetch(&UidRange::Set(uids), items, None, |f: heron_imap::Fetched| {
-                        bodies.push(f.body.unwrap_or_default());
-                        Ok(())
-                    })
+                    .uid_fetch(
+                        &UidRange::Set(uids),
+                        items,
+                        None,
+                        |f: heron_imap::Fetched| {
+                            bodies.push(f.body.unwrap_or_default());
+                            Ok(())
+                        },
+                    )
                     .await
                     .unwrap();
             }
@@ -167,9 +172,13 @@ async fn wrong_password_is_an_authentication_error_not_a_retry() {
     let alice = stack.add_user("smtp-a").unwrap();
     let mut opts = options(&stack, &alice, Security::Tls);
     opts.auth = Auth::Password(Secret::new("not-the-password"));
-    let err = send(&opts, &envelope(&alice, &[&alice]), b"Subject: x\r\n\r\nx\r\n")
-        .await
-        .unwrap_err();
+    let err = send(
+        &opts,
+        &envelope(&alice, &[&alice]),
+        b"Subject: x\r\n\r\nx\r\n",
+    )
+    .await
+    .unwrap_err();
     assert!(
         matches!(err, SmtpError::AuthenticationFailed { .. }),
         "{err:?}"
