@@ -351,7 +351,7 @@ impl TokenSink for Collect {
     }
 }
 
-fn tokenize(html: &str) -> Vec<Token> {
+pub(crate) fn tokenize(html: &str) -> Vec<Token> {
     let input = BufferQueue::default();
     input.push_back(StrTendril::from_slice(html));
     let tokenizer = Tokenizer::new(Collect(RefCell::new(Vec::new())), TokenizerOpts::default());
@@ -382,7 +382,7 @@ fn anchor_text(rest: &[Token]) -> String {
 
 /// Escapes for HTML text and double-quoted attribute values; applied on every pass, so
 /// a second pass reproduces the same bytes.
-fn escape_into(text: &str, attribute: bool, out: &mut String) {
+pub(crate) fn escape_into(text: &str, attribute: bool, out: &mut String) {
     for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),

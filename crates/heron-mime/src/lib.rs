@@ -1,5 +1,5 @@
-//! Heron's reading side of MIME: any message, however broken or hostile, becomes a
-//! [`MessageView`] that the reader can show safely.
+//! Heron's MIME. On the reading side, any message, however broken or hostile,
+//! becomes a [`MessageView`] that the reader can show safely.
 //!
 //! - [`parse`] turns raw RFC 5322 bytes into the view model: sender (name and address,
 //!   always both), recipients, date in the user's zone, subject, a text body, sanitised
@@ -9,12 +9,17 @@
 //! - [`sanitize_html`] is the HTML policy on its own (ammonia plus Heron's URL and CSS
 //!   rules); [`parse`] uses it for the HTML body.
 //!
+//! And the sending side: [`build_message`] turns an [`OutgoingMessage`] into 7-bit
+//! RFC 5322 bytes, [`parse_address_list`] checks what the user typed, and
+//! [`reply_seed`] / [`forward_seed`] start a reply or forward from a received message.
+//!
 //! Nothing here reads the clock, the network or the file system: time zone and limits
 //! come in through [`ViewOptions`]. Parsing never panics on any input; should a bug
 //! make it panic anyway, the panic is caught and the view says the message could not
 //! be displayed and carries its raw source.
 
 mod charset;
+mod compose;
 mod css;
 mod html;
 mod index;
@@ -22,6 +27,11 @@ mod notes;
 mod parse;
 mod tnef;
 
+pub use compose::{
+    Address, Attachment, ComposeError, ForwardSeed, InlineImage, OutgoingMessage, ReplyMode,
+    ReplySeed, build_draft, build_message, envelope_recipients, forward_seed, html_to_text,
+    new_message_id, parse_address_list, reply_seed,
+};
 pub use html::{
     CID_SCHEME, REMOTE_ATTR_PREFIX, SanitizeContext, SanitizedHtml, cid_url, sanitize_html,
 };
