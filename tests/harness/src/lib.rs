@@ -12,6 +12,7 @@ pub mod directory_data;
 pub mod fault_proxy;
 pub mod seed;
 pub mod servers;
+pub mod smtp_stage_proxy;
 pub mod tls;
 
 use std::collections::BTreeMap;
@@ -148,6 +149,12 @@ impl Stack {
         &self.info.ca_pem
     }
 
+    /// The stack's certificate files: the CA, and the certificate and key every server
+    /// presents (for test servers and proxies that must look like the stack).
+    pub fn tls_files(&self) -> tls::TlsFiles {
+        tls::files_in(&self.info.dir.join("tls"))
+    }
+
     /// Where a server's log is.
     pub fn log(&self, server: &str) -> PathBuf {
         self.layout.log(server)
@@ -244,6 +251,51 @@ impl Stack {
             &self.layout.log("doveadm"),
             "doveadm",
         )
+    }
+
+    /// How many messages in `user`'s `folder` have this Message-ID (without angle
+    /// brackets), as Dovecot itself sees it: the server's truth for "delivered exactly
+    /// once" checks. A folder that does not exist holds none.
+    pub fn count_messages(&self, user: &User, folder: &str, message_id: &str) -> Result<usize> {
+        let out = Command::new("doveadm")
+            .arg("-c")
+            .arg(self.layout.dovecot_conf())
+            .args(["search", "-u", &user.address, "mailbox", folder])
+            .args(["header", "Message-ID", &format!("<{message_id}>")])
+            .output()
+            .context("Cannot run doveadm (is its Debian package installed?)")?;
+        if !out.status.success() {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            if stderr.contains("doesn't exist") || stderr.contains("Mailbox not found") {
+                return Ok(0);
+            }
+            bail!("doveadm search failed ({}): {stderr}", out.status);
+        }
+        Ok(String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .count())
+    }
+
+    /// Waits until `user`'s `folder` holds at least `at_least` messages with this
+    /// Message-ID, or `wait` passes (delivery through Postfix and LMTP is asynchronous),
+    /// and returns how many it holds then.
+    pub fn wait_for_messages(
+        &self,
+        user: &User,
+        folder: &str,
+        message_id: &str,
+        at_least: usize,
+        wait: Duration,
+    ) -> Result<usize> {
+        let deadline = std::time::Instant::now() + wait;
+        loop {
+            let n = self.count_messages(user, folder, message_id)?;
+            if n >= at_least || std::time::Instant::now() >= deadline {
+                return Ok(n);
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
     }
 
     /// The managed configuration (the format `heronctl --config` and the app read) that

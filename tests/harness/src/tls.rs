@@ -25,13 +25,18 @@ pub struct TlsFiles {
 /// Host names and addresses the server certificate is valid for.
 pub const SERVER_NAMES: &[&str] = &["127.0.0.1", "localhost", "mail.example.test"];
 
-/// Creates the CA and the server certificate in `dir`, unless they exist already.
-pub fn ensure_pki(dir: &Path) -> Result<TlsFiles> {
-    let files = TlsFiles {
+/// Where the PKI files live in `dir`, whether or not they exist yet.
+pub fn files_in(dir: &Path) -> TlsFiles {
+    TlsFiles {
         ca_pem: dir.join("ca.pem"),
         cert_pem: dir.join("server.pem"),
         key_pem: dir.join("server.key"),
-    };
+    }
+}
+
+/// Creates the CA and the server certificate in `dir`, unless they exist already.
+pub fn ensure_pki(dir: &Path) -> Result<TlsFiles> {
+    let files = files_in(dir);
     if files.ca_pem.exists() && files.cert_pem.exists() && files.key_pem.exists() {
         return Ok(files);
     }

@@ -20,6 +20,8 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
+mod smtp_stage_proxy;
+
 fn stack() -> Stack {
     match Stack::ensure() {
         Ok(stack) => stack,
