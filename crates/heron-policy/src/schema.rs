@@ -70,6 +70,10 @@ pub struct AccountConfig {
     /// Sending identities; the account's own address is always one.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub identities: Vec<Identity>,
+    /// The server files what is sent through it in the Sent folder itself (Gmail,
+    /// Exchange): Heron then does not append its own copy, which would be a duplicate.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub server_files_sent: bool,
 }
 
 /// How an account authenticates.
@@ -600,6 +604,11 @@ pub fn account_shape() -> Shape {
                 ),
             ])),
             "Sending identities with signature templates.",
+        ),
+        field(
+            "server_files_sent",
+            Shape::Bool,
+            "The server files sent mail in the Sent folder itself (Gmail, Exchange): Heron adds no copy.",
         ),
     ])
 }

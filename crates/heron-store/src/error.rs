@@ -109,6 +109,11 @@ pub enum StoreError {
         id: i64,
     },
 
+    /// The change is not possible in the row's current state (e.g. editing a draft that
+    /// is in the outbox); the message says what to do.
+    #[error("{0}")]
+    Conflict(String),
+
     /// A wipe ran, but the verification found something left.
     #[error("Wipe did not finish: {0}; try again, then remove the data directory by hand")]
     WipeIncomplete(String),

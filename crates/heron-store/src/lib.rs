@@ -18,6 +18,7 @@ mod blob;
 mod error;
 mod fsutil;
 mod key;
+mod outgoing;
 mod schema;
 mod search;
 mod store;
@@ -32,6 +33,7 @@ pub use key::{
     KEYRING_SERVICE, KeyFileStore, KeyStore, MasterKey, OsKeyring, OsRandom, RandomSource,
     account_secret_entry, master_key_entry,
 };
+pub use outgoing::{DraftRecord, DraftState, OutboxRecord, OutboxState};
 pub use schema::SCHEMA_VERSION;
 pub use search::{Field, SearchOrder, SearchQuery, Term, parse_query};
 pub use store::{

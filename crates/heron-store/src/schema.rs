@@ -184,6 +184,32 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     -- 100,000-message first sync went quadratic.
     CREATE INDEX messages_folder_uid ON messages (folder, uidvalidity, uid);
     "#,
+    // 3: sending (heron-smtp, heron-sync). A draft is the whole message the user is
+    // writing (content: JSON owned by heron-api) plus the bytes built from its latest
+    // version, which is what goes to the server's Drafts folder. `version` counts local
+    // saves and `synced_version` the one the server has, so an edit made while an upload
+    // runs is never mistaken for uploaded. The outbox keeps the SMTP envelope, when the
+    // message may leave (undo delay, send later) and why the last attempt failed. Its
+    // states: queued -> sending (connected, no DATA yet: safe to retry after a crash) ->
+    // transmitting (DATA begun: after a crash nobody knows, so the user decides) ->
+    // sent; or failed (refused, back to the user), or uncertain.
+    r#"
+    ALTER TABLE drafts ADD COLUMN content TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(content));
+    ALTER TABLE drafts ADD COLUMN raw_blob TEXT NOT NULL DEFAULT '';
+    ALTER TABLE drafts ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE drafts ADD COLUMN synced_version INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE drafts ADD COLUMN state TEXT NOT NULL DEFAULT 'editing';
+    ALTER TABLE drafts ADD COLUMN error TEXT NOT NULL DEFAULT '';
+    CREATE INDEX drafts_raw_blob ON drafts (raw_blob);
+    ALTER TABLE outbox ADD COLUMN draft INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE outbox ADD COLUMN envelope TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(envelope));
+    ALTER TABLE outbox ADD COLUMN not_before INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE outbox ADD COLUMN error TEXT NOT NULL DEFAULT '';
+    ALTER TABLE outbox ADD COLUMN error_code TEXT NOT NULL DEFAULT '';
+    ALTER TABLE outbox ADD COLUMN server_reply TEXT NOT NULL DEFAULT '';
+    ALTER TABLE outbox ADD COLUMN sent_at INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX outbox_due ON outbox (account, state, not_before);
+    "#,
 ];
 
 /// The newest schema this binary knows.

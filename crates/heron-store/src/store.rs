@@ -1227,7 +1227,10 @@ pub(crate) fn unreferenced(tx: &Transaction<'_>, blobs: &[String]) -> Result<Vec
         let used: i64 = tx.query_row(
             "SELECT (SELECT count(*) FROM messages WHERE raw_blob = ?1)
                   + (SELECT count(*) FROM attachments WHERE blob = ?1)
-                  + (SELECT count(*) FROM outbox WHERE raw_blob = ?1)",
+                  + (SELECT count(*) FROM outbox WHERE raw_blob = ?1)
+                  + (SELECT count(*) FROM drafts WHERE raw_blob = ?1)
+                  + (SELECT count(*) FROM drafts, json_each(drafts.content, '$.attachments') AS a
+                     WHERE json_extract(a.value, '$.blob') = ?1)",
             [b],
             |r| r.get(0),
         )?;

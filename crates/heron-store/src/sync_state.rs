@@ -621,7 +621,7 @@ impl Store {
         self.delete_blob_files(unused)
     }
 
-    fn delete_blob_files(&self, blobs: Vec<(String, String)>) -> Result<()> {
+    pub(crate) fn delete_blob_files(&self, blobs: Vec<(String, String)>) -> Result<()> {
         for (account, blob) in blobs {
             if let (Ok(account), Some(name)) = (AccountId::new(account), BlobName::parse(&blob)) {
                 self.blobs(&account).delete(&name)?;

@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use heron_imap::{FetchItems, FlagChange, ImapSession, SearchKey, UidRange};
+use heron_imap::{FetchItems, FlagChange, ImapError, ImapSession, SearchKey, UidRange};
 use heron_model::AccountId;
 use heron_store::{
     Flags, LocalChange, MessageLocation, MessageRowId, PLACEHOLDER_UIDVALIDITY, Store,
@@ -66,20 +66,59 @@ pub enum Operation {
         /// Messages.
         items: Vec<Item>,
     },
+    /// File a sent message in the Sent folder, unless a copy with its Message-ID is
+    /// already there (an earlier attempt whose answer was lost).
+    SentCopy {
+        /// The outbox entry holding the message.
+        outbox: i64,
+        /// The Sent folder.
+        folder: String,
+        /// Its Message-ID.
+        message_id: String,
+    },
+    /// Put the latest version of a draft in the Drafts folder: APPEND it, then remove
+    /// the older versions (same Message-ID) with UID EXPUNGE of exactly their UIDs.
+    UploadDraft {
+        /// The draft's row.
+        draft: i64,
+        /// The Drafts folder.
+        folder: String,
+    },
+    /// Remove every server copy of a draft (sent or discarded).
+    DiscardDraft {
+        /// The Drafts folder.
+        folder: String,
+        /// The draft's Message-ID.
+        message_id: String,
+    },
 }
 
 impl Operation {
-    fn kind(&self) -> &'static str {
+    /// The kind column of the operation log.
+    pub fn kind(&self) -> &'static str {
         match self {
             Operation::Flags { .. } => "flags",
             Operation::Move { .. } => "move",
             Operation::Expunge { .. } => "expunge",
+            Operation::SentCopy { .. } => "sent_copy",
+            Operation::UploadDraft { .. } => "upload_draft",
+            Operation::DiscardDraft { .. } => "discard_draft",
         }
+    }
+
+    /// The payload column of the operation log.
+    pub fn to_json(&self) -> Result<String> {
+        serde_json::to_string(self)
+            .map_err(|e| SyncError::Config(format!("Cannot record the operation: {e}")))
     }
 
     fn folder(&self) -> &str {
         match self {
-            Operation::Flags { folder, .. } | Operation::Expunge { folder, .. } => folder,
+            Operation::Flags { folder, .. }
+            | Operation::Expunge { folder, .. }
+            | Operation::SentCopy { folder, .. }
+            | Operation::UploadDraft { folder, .. }
+            | Operation::DiscardDraft { folder, .. } => folder,
             Operation::Move { from, .. } => from,
         }
     }
@@ -129,9 +168,7 @@ fn enqueue(
     op: &Operation,
     change: &LocalChange,
 ) -> Result<i64> {
-    let payload = serde_json::to_string(op)
-        .map_err(|e| SyncError::Config(format!("Cannot record the operation: {e}")))?;
-    Ok(store.enqueue_with_change(account, op.kind(), &payload, change)?)
+    Ok(store.enqueue_with_change(account, op.kind(), &op.to_json()?, change)?)
 }
 
 /// Sets and clears flags on messages; returns the operation ids.
@@ -225,9 +262,62 @@ pub fn delete_messages(
     Ok(out)
 }
 
+/// Queues uploading a draft's latest version to the server's Drafts folder, unless an
+/// upload of it is already waiting (autosave every few seconds must not pile up one
+/// operation per save: the waiting one uploads whatever is newest when it runs).
+pub fn upload_draft(
+    store: &mut Store,
+    account: &AccountId,
+    draft: i64,
+    folder: &str,
+) -> Result<()> {
+    let op = Operation::UploadDraft {
+        draft,
+        folder: folder.to_owned(),
+    };
+    let waiting = store.pending_operations(account)?.into_iter().any(|row| {
+        row.kind == op.kind()
+            && serde_json::from_str::<Operation>(&row.payload)
+                .is_ok_and(|o| matches!(o, Operation::UploadDraft { draft: d, .. } if d == draft))
+    });
+    if !waiting {
+        store.enqueue_operation(account, op.kind(), &op.to_json()?)?;
+    }
+    Ok(())
+}
+
+/// Queues removing a discarded draft's server copies.
+pub fn discard_draft(
+    store: &mut Store,
+    account: &AccountId,
+    message_id: &str,
+    folder: &str,
+) -> Result<()> {
+    let op = Operation::DiscardDraft {
+        folder: folder.to_owned(),
+        message_id: message_id.to_owned(),
+    };
+    store.enqueue_operation(account, op.kind(), &op.to_json()?)?;
+    Ok(())
+}
+
 /// Seconds to wait before the next attempt: doubling from 5 s, at most 15 minutes.
 pub fn backoff_seconds(attempts: u32) -> i64 {
     (5i64 << attempts.min(10)).min(15 * 60)
+}
+
+/// Connects, replays the account's pending operations and logs out: for work that
+/// must reach the server without a whole sync (the Sent copy right after sending).
+pub async fn replay_pending(
+    store: &mut Store,
+    account: &AccountId,
+    connect: &heron_imap::ConnectOptions,
+    now: i64,
+) -> Result<u64> {
+    let mut session = heron_imap::connect(connect).await?;
+    let done = replay(&mut session, store, account, now).await;
+    session.logout().await;
+    done
 }
 
 /// Replays the account's pending operations in order. Stops at the first one that must
@@ -392,6 +482,62 @@ async fn apply(session: &mut ImapSession, store: &mut Store, op: &Operation) -> 
             }
             Ok(())
         }
+        Operation::SentCopy {
+            outbox,
+            folder,
+            message_id,
+        } => {
+            let Some(item) = store.outgoing(*outbox)? else {
+                return Ok(());
+            };
+            select_or_create(session, folder).await?;
+            let present = session
+                .uid_search(&SearchKey::MessageId(message_id.clone()))
+                .await?;
+            if present.is_empty() {
+                let raw = store.blobs(&item.account).get(&item.raw_blob)?;
+                session.append(folder, &["\\Seen"], &raw).await?;
+            }
+            store.forget_sent(*outbox)?;
+            Ok(())
+        }
+        Operation::UploadDraft { draft, folder } => {
+            let Some(d) = store.draft(*draft)? else {
+                // Sent or discarded since: DiscardDraft cleans the server up.
+                return Ok(());
+            };
+            let Some(blob) = d.raw_blob.as_ref() else {
+                return Ok(());
+            };
+            if d.version <= d.synced_version {
+                return Ok(());
+            }
+            let raw = store.blobs(&d.account).get(blob)?;
+            select_or_create(session, folder).await?;
+            let older = session
+                .uid_search(&SearchKey::MessageId(d.message_id.clone()))
+                .await?;
+            let appended = session.append(folder, &["\\Draft", "\\Seen"], &raw).await?;
+            let older: Vec<u32> = older
+                .into_iter()
+                .filter(|u| appended.is_none_or(|(_, new)| new != *u))
+                .collect();
+            remove_exactly(session, &older).await?;
+            store.mark_draft_uploaded(d.id, d.version)?;
+            Ok(())
+        }
+        Operation::DiscardDraft { folder, message_id } => {
+            match session.select(folder, None).await {
+                Ok(_) => {}
+                // No Drafts folder: nothing to remove.
+                Err(ImapError::Refused { .. }) => return Ok(()),
+                Err(e) => return Err(e.into()),
+            }
+            let uids = session
+                .uid_search(&SearchKey::MessageId(message_id.clone()))
+                .await?;
+            remove_exactly(session, &uids).await
+        }
         Operation::Move {
             from,
             uidvalidity,
@@ -439,6 +585,35 @@ async fn apply(session: &mut ImapSession, store: &mut Store, op: &Operation) -> 
             Ok(())
         }
     }
+}
+
+/// Selects `folder`, creating it first when the server says it does not exist.
+async fn select_or_create(session: &mut ImapSession, folder: &str) -> Result<()> {
+    match session.select(folder, None).await {
+        Ok(_) => Ok(()),
+        Err(ImapError::Refused { .. }) => {
+            session.create(folder).await?;
+            session.select(folder, None).await?;
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Marks exactly `uids` of the selected folder deleted and expunges exactly them
+/// (UIDPLUS); without UIDPLUS they stay marked, since a bare EXPUNGE would also remove
+/// what other clients only marked.
+async fn remove_exactly(session: &mut ImapSession, uids: &[u32]) -> Result<()> {
+    if uids.is_empty() {
+        return Ok(());
+    }
+    session
+        .uid_store(uids, FlagChange::Add, &["\\Deleted"])
+        .await?;
+    if session.has("UIDPLUS") {
+        session.uid_expunge(uids).await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ mod disk_full;
 mod keyring;
 mod keys;
 mod list_and_wipe;
+mod outgoing;
 mod search;
 mod sync_state;
 

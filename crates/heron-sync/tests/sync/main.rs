@@ -9,6 +9,7 @@
 mod errors;
 mod faults;
 mod push;
+mod send;
 
 use std::collections::BTreeMap;
 use std::path::Path;
