@@ -8,6 +8,7 @@
 pub mod consent;
 pub mod local_data;
 pub mod mail;
+pub mod send;
 pub mod transport;
 mod watch;
 
@@ -67,6 +68,16 @@ pub enum ErrorCode {
     ServerRefused,
     /// The server sent something broken or oversized.
     ServerMisbehaved,
+    /// A message cannot be built as written: a line break in a header field, an
+    /// address that does not parse, no recipient. The message names the field.
+    InvalidMessage,
+    /// Attachments over the size the admin allows.
+    TooLarge,
+    /// The action does not fit the current state (editing a message in the outbox,
+    /// taking back a send that has begun).
+    Conflict,
+    /// Another Heron (window or heronctl) is using this data directory.
+    AlreadyRunning,
 }
 
 /// An error as it crosses the API boundary: `{code, message}`.

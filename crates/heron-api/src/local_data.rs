@@ -123,6 +123,8 @@ pub(crate) fn store_error(e: StoreError) -> ApiError {
         }
         StoreError::DiskFull(_) => ErrorCode::DiskFull,
         StoreError::WipeIncomplete(_) => ErrorCode::WipeIncomplete,
+        StoreError::NotFound { .. } => ErrorCode::NotFound,
+        StoreError::Conflict(_) => ErrorCode::Conflict,
         _ => ErrorCode::StorageFailed,
     };
     ApiError {

@@ -189,12 +189,7 @@ impl Heron {
         options: &SyncOptions,
         events: Option<&broadcast::Sender<SyncEvent>>,
     ) -> Result<Vec<AccountSync>, ApiError> {
-        if self.privacy_notice()?.must_accept {
-            return Err(ApiError::new(
-                ErrorCode::ConsentRequired,
-                "The privacy notice must be accepted before Heron connects to any server",
-            ));
-        }
+        self.require_consent()?;
         let policy = self.policy();
         let options = &SyncOptions {
             max_body_bytes: u64::from(policy.settings.sync.max_body_size_mb) * 1024 * 1024,

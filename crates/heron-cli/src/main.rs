@@ -39,8 +39,9 @@ enum Command {
         #[arg(long)]
         yes: bool,
     },
-    /// Sync every configured account: once with --once, else keep syncing as mail
-    /// arrives (IDLE, or polling where the server cannot push).
+    /// Send what the outbox holds, then sync every configured account: once with
+    /// --once, else keep syncing as mail arrives (IDLE, or polling where the server
+    /// cannot push).
     Sync {
         /// Sync once and exit.
         #[arg(long)]
@@ -107,6 +108,18 @@ enum Command {
         #[arg(required = true)]
         ids: Vec<i64>,
     },
+    /// Write and send a message: saved as a draft, put in the outbox, sent at most once,
+    /// then filed in Sent.
+    Send(send::SendArgs),
+    /// Reply to a stored message (to everyone with --all), quoting it; sent like `send`.
+    Reply(send::RespondArgs),
+    /// Forward a stored message (--as-attachment for a .eml); sent like `send`.
+    Forward(send::RespondArgs),
+    /// List, send, resolve or cancel what is in the outbox.
+    Outbox {
+        #[command(subcommand)]
+        command: send::OutboxCommand,
+    },
     /// Show or accept the privacy notice (nothing syncs until it is accepted).
     Privacy {
         #[command(subcommand)]
@@ -161,6 +174,7 @@ enum PolicyCommand {
 }
 
 mod mail;
+mod send;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -225,6 +239,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Policy { command } => return policy(command, cli.json, open),
         Command::Privacy { command } => privacy(&open()?, command, cli.json)?,
         Command::Sync { once, no_bodies } => sync(&open()?, *once, *no_bodies, cli.json)?,
+        Command::Send(args) => send::send(&open()?, args, cli.json)?,
+        Command::Reply(args) => send::respond(&open()?, args, false, cli.json)?,
+        Command::Forward(args) => send::respond(&open()?, args, true, cli.json)?,
+        Command::Outbox { command } => send::outbox(&open()?, command, cli.json)?,
         other => mail::run(&open()?, other, cli.json)?,
     }
     Ok(())
@@ -273,6 +291,8 @@ fn sync(heron: &Heron, once: bool, no_bodies: bool, json: bool) -> anyhow::Resul
         .enable_all()
         .build()
         .context("Cannot start the async runtime")?;
+    // Sync sends what the outbox holds: one process per data directory.
+    let _lock = heron.lock_instance()?;
     let mut store = heron.open_store()?;
     let options = heron_sync::SyncOptions {
         bodies: !no_bodies,
@@ -280,6 +300,11 @@ fn sync(heron: &Heron, once: bool, no_bodies: bool, json: bool) -> anyhow::Resul
     };
     runtime.block_on(async {
         loop {
+            for r in heron.flush_outbox(&mut store).await? {
+                if let Some(e) = r.error {
+                    eprintln!("{}: the outbox could not be sent: {}", r.account, e.message);
+                }
+            }
             let results = heron.sync_accounts(&mut store, &options, None).await?;
             let mut failed = 0;
             for r in &results {

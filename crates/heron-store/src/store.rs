@@ -18,11 +18,15 @@ use crate::search::{self, SearchOrder};
 pub const DB_FILE: &str = "heron.db";
 /// Serialises opening: key creation and migrations happen under it.
 const LOCK_FILE: &str = "heron.lock";
+/// Held for as long as a process sends from this directory (heron-api takes it), so two
+/// processes never run one outbox.
+pub const INSTANCE_LOCK_FILE: &str = "instance.lock";
 /// Every entry Heron itself puts in a data directory. A wipe deletes these and nothing
 /// else, so a mistyped directory never loses a user's own files.
 pub const OWNED_ENTRIES: &[&str] = &[
     DB_FILE,
     LOCK_FILE,
+    INSTANCE_LOCK_FILE,
     "heron.db-wal",
     "heron.db-shm",
     "heron.db-journal",

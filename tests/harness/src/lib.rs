@@ -277,6 +277,41 @@ impl Stack {
             .count())
     }
 
+    /// The Message-IDs (without angle brackets) of every message in `user`'s `folder`,
+    /// one per message, so duplicates show as repeats.
+    pub fn message_ids(&self, user: &User, folder: &str) -> Result<Vec<String>> {
+        let out = Command::new("doveadm")
+            .arg("-c")
+            .arg(self.layout.dovecot_conf())
+            .args([
+                "fetch",
+                "-u",
+                &user.address,
+                "hdr.message-id",
+                "mailbox",
+                folder,
+            ])
+            .output()
+            .context("Cannot run doveadm (is its Debian package installed?)")?;
+        if !out.status.success() {
+            bail!(
+                "doveadm fetch failed ({}): {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Ok(String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| l.strip_prefix("hdr.message-id:"))
+            .map(|v| {
+                v.trim()
+                    .trim_start_matches('<')
+                    .trim_end_matches('>')
+                    .to_owned()
+            })
+            .collect())
+    }
+
     /// Waits until `user`'s `folder` holds at least `at_least` messages with this
     /// Message-ID, or `wait` passes (delivery through Postfix and LMTP is asynchronous),
     /// and returns how many it holds then.

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 mod policies;
+mod send;
 mod sync;
 mod wipe;
 
