@@ -273,6 +273,73 @@ impl Heron {
         store: &mut Store,
         account: &AccountId,
         draft: Option<i64>,
+        content: DraftContent,
+        new_attachments: Vec<NewAttachment>,
+    ) -> Result<DraftSaved, ApiError> {
+        self.save_draft_as(store, account, draft, None, content, new_attachments)
+    }
+
+    /// Opens stored message `message` (from a Drafts folder: saved there by Heron on
+    /// another machine, or by another client) as a draft to go on writing. It keeps its
+    /// Message-ID, so saving replaces the server's copy instead of adding one, and a
+    /// draft already open locally is continued rather than forked.
+    pub fn open_draft(&self, store: &mut Store, message: i64) -> Result<DraftSaved, ApiError> {
+        let id = heron_store::MessageRowId(message);
+        let location = store
+            .message_location(id)
+            .map_err(store_error)?
+            .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("No message {message}")))?;
+        let account = AccountId::new(location.account.clone())
+            .map_err(|e| ApiError::new(ErrorCode::StorageFailed, e.to_string()))?;
+        if let Some(d) = store
+            .draft_by_message_id(&account, &location.message_id)
+            .map_err(store_error)?
+        {
+            return Ok(DraftSaved {
+                id: d.id,
+                version: d.version,
+                message_id: d.message_id,
+            });
+        }
+        let raw = store.raw_message(id).map_err(store_error)?.ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::NotFound,
+                format!("Message {message} is not downloaded yet; sync, then try again"),
+            )
+        })?;
+        let back = heron_mime::reopen_draft(&raw);
+        let content = DraftContent {
+            to: address_list_text(&back.to),
+            cc: address_list_text(&back.cc),
+            bcc: address_list_text(&back.bcc),
+            subject: back.subject,
+            text: Some(back.text),
+            html: back.html,
+            in_reply_to: back.in_reply_to,
+            references: back.references,
+            ..DraftContent::default()
+        };
+        let mut files = inline_attachments(back.inline_images);
+        files.extend(back.attachments.into_iter().map(|a| NewAttachment {
+            file_name: a.file_name,
+            content_type: a.content_type,
+            data: a.data,
+            content_id: None,
+        }));
+        let saved = self.save_draft_as(store, &account, None, back.message_id, content, files)?;
+        // The server holds this version already.
+        store
+            .mark_draft_uploaded(saved.id, saved.version)
+            .map_err(store_error)?;
+        Ok(saved)
+    }
+
+    fn save_draft_as(
+        &self,
+        store: &mut Store,
+        account: &AccountId,
+        draft: Option<i64>,
+        keep_message_id: Option<String>,
         mut content: DraftContent,
         new_attachments: Vec<NewAttachment>,
     ) -> Result<DraftSaved, ApiError> {
@@ -297,9 +364,10 @@ impl Heron {
             ),
             None => None,
         };
-        let message_id = match &existing {
-            Some(d) => d.message_id.clone(),
-            None => new_message_id(&config, &content)?,
+        let message_id = match (&existing, keep_message_id) {
+            (Some(d), _) => d.message_id.clone(),
+            (None, Some(id)) => id,
+            (None, None) => new_message_id(&config, &content)?,
         };
         let (raw, _) = build(
             store,

@@ -31,7 +31,9 @@ use serde::{Deserialize, Serialize};
 pub use address::parse_address_list;
 pub use build::{build_draft, build_message, envelope_recipients, new_message_id};
 pub use html_text::html_to_text;
-pub use seed::{ForwardSeed, ReplyMode, ReplySeed, forward_seed, reply_seed};
+pub use seed::{
+    ForwardSeed, ReopenedDraft, ReplyMode, ReplySeed, forward_seed, reopen_draft, reply_seed,
+};
 
 /// Why a message could not be built. The UI branches on [`ComposeError::code`]; the
 /// `Display` text (English) says what to fix.

@@ -28,9 +28,9 @@ mod parse;
 mod tnef;
 
 pub use compose::{
-    Address, Attachment, ComposeError, ForwardSeed, InlineImage, OutgoingMessage, ReplyMode,
-    ReplySeed, build_draft, build_message, envelope_recipients, forward_seed, html_to_text,
-    new_message_id, parse_address_list, reply_seed,
+    Address, Attachment, ComposeError, ForwardSeed, InlineImage, OutgoingMessage, ReopenedDraft,
+    ReplyMode, ReplySeed, build_draft, build_message, envelope_recipients, forward_seed,
+    html_to_text, new_message_id, parse_address_list, reopen_draft, reply_seed,
 };
 pub use html::{
     CID_SCHEME, REMOTE_ATTR_PREFIX, SanitizeContext, SanitizedHtml, cid_url, sanitize_html,

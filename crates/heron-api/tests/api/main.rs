@@ -12,6 +12,7 @@ use heron_policy::{OsUser, PolicyRoots, Source};
 use serde_json::json;
 
 mod consent;
+mod send;
 
 const GOOD: &str = r#"{
   "accounts": [{

@@ -242,6 +242,8 @@ struct Original {
     message_id: Option<String>,
     /// References, else In-Reply-To.
     thread: Vec<String>,
+    /// Its own In-Reply-To (first id).
+    in_reply_to: Option<String>,
     /// The Date header in the sender's own time, `YYYY-MM-DD HH:MM +HH:MM`.
     date: Option<String>,
     parts: Vec<OriginalPart>,
@@ -268,6 +270,7 @@ impl Original {
             view,
             message_id: None,
             thread: Vec::new(),
+            in_reply_to: None,
             date: None,
             parts: Vec::new(),
         };
@@ -297,9 +300,10 @@ impl Original {
             .map(str::trim)
             .filter(|id| is_valid_id(id))
             .map(str::to_owned);
+        self.in_reply_to = ids(HeaderName::InReplyTo).into_iter().next();
         self.thread = ids(HeaderName::References);
         if self.thread.is_empty() {
-            self.thread = ids(HeaderName::InReplyTo).into_iter().take(1).collect();
+            self.thread = self.in_reply_to.iter().cloned().collect();
         }
         self.date = msg.date().and_then(|d| {
             let valid = (1..=12).contains(&d.month)
@@ -432,6 +436,61 @@ impl Original {
             }
         }
         (images, attachments)
+    }
+}
+
+/// A draft read back from a Drafts folder (saved there by Heron on another machine,
+/// or by another client), to go on writing it. The server's copy is as untrusted as
+/// any mail: its HTML comes through the sanitiser, its inline images back as `cid:`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReopenedDraft {
+    /// Its Message-ID, which the sent message keeps.
+    pub message_id: Option<String>,
+    /// To.
+    pub to: Vec<Address>,
+    /// Cc.
+    pub cc: Vec<Address>,
+    /// Bcc (drafts keep it).
+    pub bcc: Vec<Address>,
+    /// Subject.
+    pub subject: String,
+    /// The text body.
+    pub text: String,
+    /// The HTML body, sanitised.
+    pub html: Option<String>,
+    /// The message it answers.
+    pub in_reply_to: Option<String>,
+    /// Its References.
+    pub references: Vec<String>,
+    /// Images the HTML shows.
+    pub inline_images: Vec<InlineImage>,
+    /// Other attachments.
+    pub attachments: Vec<Attachment>,
+}
+
+/// Reads a draft from the server back into its parts.
+pub fn reopen_draft(raw: &[u8]) -> ReopenedDraft {
+    let orig = Original::read(raw);
+    let (html, shown) = match &orig.view.html_body {
+        Some(h) => {
+            let (html, shown) = outgoing_html(h);
+            (Some(html), shown)
+        }
+        None => (None, HashSet::new()),
+    };
+    let (inline_images, attachments) = orig.split_parts(&shown);
+    ReopenedDraft {
+        message_id: orig.message_id.clone(),
+        to: addresses(&orig.view.to),
+        cc: addresses(&orig.view.cc),
+        bcc: addresses(&orig.view.bcc),
+        subject: orig.view.subject.clone(),
+        text: orig.view.text_body.clone(),
+        html,
+        in_reply_to: orig.in_reply_to.clone(),
+        references: orig.thread.clone(),
+        inline_images,
+        attachments,
     }
 }
 

@@ -335,3 +335,54 @@ fn unreadable_originals_give_an_empty_seed() {
         let _ = forward_seed(raw, true);
     }
 }
+
+#[test]
+fn a_draft_reopened_from_the_server_has_every_part_it_was_saved_with() {
+    let addr = |name: &str, email: &str| crate::compose::Address::new(Some(name), email).unwrap();
+    let draft = OutgoingMessage {
+        from: addr("Me", "me@heron.example"),
+        to: vec![addr("张三", "zhang@example.cn")],
+        cc: vec![addr("Bob", "bob@example.org")],
+        bcc: vec![addr("Secret", "hidden@example.org")],
+        reply_to: vec![],
+        subject: "草稿：计划".to_owned(),
+        text: Some("First line\nsecond line\n".to_owned()),
+        html: Some("<p>First <b>line</b></p><p><img src=\"cid:chart\"></p>".to_owned()),
+        inline_images: vec![crate::compose::InlineImage {
+            content_id: "chart".to_owned(),
+            content_type: "image/png".to_owned(),
+            file_name: "chart.png".to_owned(),
+            data: vec![0x89, b'P', b'N', b'G', 1, 2, 3],
+        }],
+        attachments: vec![crate::compose::Attachment {
+            file_name: "预算.xlsx".to_owned(),
+            content_type: "application/octet-stream".to_owned(),
+            data: (0..5000u32).map(|i| (i * 7) as u8).collect(),
+        }],
+        message_id: "draft-1@heron.example".to_owned(),
+        date: 1_800_000_000,
+        utc_offset_minutes: 0,
+        in_reply_to: Some("m3@example.com".to_owned()),
+        references: vec!["m1@example.com".to_owned(), "m3@example.com".to_owned()],
+    };
+    let raw = crate::compose::build_draft(&draft).unwrap();
+    let back = reopen_draft(&raw);
+    assert_eq!(back.message_id.as_deref(), Some("draft-1@heron.example"));
+    assert_eq!(back.to, draft.to);
+    assert_eq!(back.cc, draft.cc);
+    assert_eq!(back.bcc, draft.bcc, "drafts keep Bcc");
+    assert_eq!(back.subject, draft.subject);
+    assert_eq!(back.text.replace("\r\n", "\n"), "First line\nsecond line\n");
+    let html = back.html.unwrap();
+    assert!(
+        html.contains("<b>line</b>") && html.contains("src=\"cid:chart\""),
+        "{html}"
+    );
+    assert_eq!(back.inline_images.len(), 1);
+    assert_eq!(back.inline_images[0].data, draft.inline_images[0].data);
+    assert_eq!(back.attachments.len(), 1);
+    assert_eq!(back.attachments[0].file_name, "预算.xlsx");
+    assert_eq!(back.attachments[0].data, draft.attachments[0].data);
+    assert_eq!(back.in_reply_to.as_deref(), Some("m3@example.com"));
+    assert_eq!(back.references, draft.references);
+}
