@@ -41,7 +41,9 @@ fn machine(stack: &Stack, user: &User, dir: &Path) -> Heron {
     })
     .unwrap();
     let version = heron.privacy_notice().unwrap().version;
-    heron.accept_privacy_notice(&version, 1_800_000_000).unwrap();
+    heron
+        .accept_privacy_notice(&version, 1_800_000_000)
+        .unwrap();
     heron
 }
 
