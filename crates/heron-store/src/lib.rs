@@ -23,6 +23,7 @@ mod schema;
 mod search;
 mod store;
 mod sync_state;
+mod words;
 
 pub use blob::{
     BlobName, BlobReader, BlobStore, CHUNK as BLOB_CHUNK, INFO_BLOB_ENC, INFO_BLOB_NAME,
@@ -35,7 +36,7 @@ pub use key::{
 };
 pub use outgoing::{DraftRecord, DraftState, OutboxRecord, OutboxState};
 pub use schema::SCHEMA_VERSION;
-pub use search::{Field, SearchOrder, SearchQuery, Term, parse_query};
+pub use search::{Field, RANK_WINDOW, SearchOrder, SearchQuery, Term, parse_query};
 pub use store::{
     DB_FILE, Flags, FolderId, FolderInfo, INSTANCE_LOCK_FILE, MessageRowId, MessageSummary,
     NewAttachment, NewMessage, OWNED_ENTRIES, Page, PageCursor, PendingWork, Store, WipeReport,

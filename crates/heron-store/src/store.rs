@@ -13,6 +13,7 @@ use crate::fsutil;
 use crate::key::{KeyStore, MasterKey, RandomSource, account_secret_entry, master_key_entry};
 use crate::schema::{self, SCHEMA_VERSION};
 use crate::search::{self, SearchOrder};
+use crate::words::index_text;
 
 /// The database file inside the data directory.
 pub const DB_FILE: &str = "heron.db";
@@ -656,11 +657,11 @@ impl Store {
         )?
         .execute(params![
             fts_key,
-            msg.subject,
-            format!("{} {}", msg.from_name, msg.from_addr),
-            format!("{} {}", msg.to, msg.cc),
-            msg.body_text.as_deref().unwrap_or_default(),
-            names.join("\n"),
+            index_text(&msg.subject),
+            index_text(&format!("{} {}", msg.from_name, msg.from_addr)),
+            index_text(&format!("{} {}", msg.to, msg.cc)),
+            index_text(msg.body_text.as_deref().unwrap_or_default()),
+            index_text(&names.join("\n")),
         ])?;
         Ok(MessageRowId(id))
     }
@@ -767,8 +768,56 @@ impl Store {
         limit: u32,
         offset: u32,
     ) -> Result<Vec<MessageSummary>> {
+        use search::KeyRange;
         let q = search::parse_query(query);
-        let c = search::compile(&q, order, SUMMARY_COLUMNS, limit, offset);
+        if order == SearchOrder::Newest || !search::is_ranked(&q) {
+            return self.run_search(&search::compile(&q, order, SUMMARY_COLUMNS, limit, offset));
+        }
+        // The key of the RANK_WINDOW-th newest match: ranking scores only what is at or
+        // above it, and what is older follows newest first.
+        let edge = search::compile(
+            &q,
+            SearchOrder::Newest,
+            "f.rowid",
+            1,
+            search::RANK_WINDOW - 1,
+        );
+        let edge: Option<i64> = self
+            .conn
+            .prepare(&edge.sql)?
+            .query_row(rusqlite::params_from_iter(edge.params.iter()), |r| r.get(0))
+            .optional()?;
+        let Some(edge) = edge else {
+            return self.run_search(&search::compile(&q, order, SUMMARY_COLUMNS, limit, offset));
+        };
+        let window = search::RANK_WINDOW;
+        let mut rows = Vec::new();
+        if offset < window {
+            let take = limit.min(window - offset);
+            rows = self.run_search(&search::compile_in(
+                &q,
+                SearchOrder::Relevance,
+                SUMMARY_COLUMNS,
+                take,
+                offset,
+                KeyRange::AtLeast(edge),
+            ))?;
+        }
+        let more = limit.saturating_sub(rows.len() as u32);
+        if more > 0 {
+            rows.extend(self.run_search(&search::compile_in(
+                &q,
+                SearchOrder::Newest,
+                SUMMARY_COLUMNS,
+                more,
+                offset.saturating_sub(window),
+                KeyRange::Below(edge),
+            ))?);
+        }
+        Ok(rows)
+    }
+
+    fn run_search(&self, c: &search::CompiledQuery) -> Result<Vec<MessageSummary>> {
         let mut st = self.conn.prepare(&c.sql)?;
         let rows = st
             .query_map(
@@ -1206,6 +1255,12 @@ fn fts_date(date: i64) -> i64 {
     date.clamp(0, (1 << 42) - 1)
 }
 
+/// The smallest FTS key of a message dated `date` or later: date filters become a key
+/// range the full-text index can seek to, instead of a check of every match's row.
+pub(crate) fn fts_key_floor(date: i64) -> i64 {
+    fts_date(date) << FTS_TIE_BITS
+}
+
 /// A free FTS key for a message dated `date`: its date part orders the index by date;
 /// the tie-break starts from the UID and probes upward (a collision needs two messages
 /// in the same second, so the probe almost never runs twice).
@@ -1300,5 +1355,17 @@ fn open_connection(db_path: &Path, key: &MasterKey, data_dir: &Path) -> Result<C
         )));
     }
     conn.execute_batch("PRAGMA synchronous = NORMAL")?;
+    // The index's text rewriting (words.rs), for SQL that fills the index (migration 4,
+    // header-only indexing) to do exactly what inserts from Rust do.
+    conn.create_scalar_function(
+        "heron_index_text",
+        1,
+        rusqlite::functions::FunctionFlags::SQLITE_UTF8
+            | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let text: Option<String> = ctx.get(0)?;
+            Ok(text.map(|t| crate::words::index_text(&t)))
+        },
+    )?;
     Ok(conn)
 }

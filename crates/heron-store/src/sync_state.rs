@@ -429,9 +429,11 @@ impl Store {
     pub fn index_unindexed_headers(&mut self, folder: FolderId) -> Result<u64> {
         let n = self.conn.execute(
             "INSERT INTO messages_fts (rowid, subject, from_text, to_text, body, attachment_names)
-             SELECT m.fts_key, m.subject, m.from_name || ' ' || m.from_addr,
-                    m.to_text || ' ' || m.cc_text, '',
-                    (SELECT group_concat(a.name, char(10)) FROM attachments a WHERE a.message = m.id)
+             SELECT m.fts_key, heron_index_text(m.subject),
+                    heron_index_text(m.from_name || ' ' || m.from_addr),
+                    heron_index_text(m.to_text || ' ' || m.cc_text), '',
+                    heron_index_text((SELECT group_concat(a.name, char(10))
+                                      FROM attachments a WHERE a.message = m.id))
              FROM messages m INDEXED BY messages_needing_body
              WHERE m.folder = ?1 AND m.body_state < 2
                AND NOT EXISTS (SELECT 1 FROM messages_fts f WHERE f.rowid = m.fts_key)",

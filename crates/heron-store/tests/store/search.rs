@@ -20,7 +20,23 @@ struct Corpus {
 fn corpus() -> Corpus {
     let tmp = tempfile::tempdir().unwrap();
     let keys = Arc::new(MemKeyStore::default());
-    let mut store = open(&tmp.path().join("d"), &keys).unwrap();
+    let (store, meeting, budget, lunch) = fill(&tmp.path().join("d"), &keys);
+    Corpus {
+        store,
+        meeting,
+        budget,
+        lunch,
+        _tmp: tmp,
+    }
+}
+
+/// A store in `dir` with three messages: Chinese minutes, an English budget review,
+/// and a lunch note that mentions the budget in passing.
+fn fill(
+    dir: &std::path::Path,
+    keys: &Arc<MemKeyStore>,
+) -> (Store, MessageRowId, MessageRowId, MessageRowId) {
+    let mut store = open(dir, keys).unwrap();
     let inbox = folder(&mut store, "corp", "INBOX");
     let archive = folder(&mut store, "corp", "Archive");
     let meeting = store
@@ -65,13 +81,7 @@ fn corpus() -> Corpus {
             ..message(archive, 3, "Lunch", MAR_05_2024 + 27 * DAY)
         })
         .unwrap();
-    Corpus {
-        store,
-        meeting,
-        budget,
-        lunch,
-        _tmp: tmp,
-    }
+    (store, meeting, budget, lunch)
 }
 
 fn ids(store: &Store, q: &str) -> Vec<MessageRowId> {
@@ -183,7 +193,9 @@ fn hostile_input_never_is_a_syntax_error() {
     }
     // Wildcards and operators are literal text, not syntax.
     assert!(ids(&c.store, "%").is_empty());
-    assert!(ids(&c.store, "budg*").is_empty());
+    assert!(ids(&c.store, "*").is_empty());
+    // Every word matches as a prefix anyway; a typed `*` changes nothing.
+    assert_eq!(ids(&c.store, "budg*"), ids(&c.store, "budg"));
     assert_eq!(ids(&c.store, "subject:budget OR 1=1").len(), 0);
     assert_eq!(ids(&c.store, "Quarterly").len(), 1);
 }
@@ -286,4 +298,89 @@ fn messages_in_the_same_second_and_date_changes_keep_the_index_consistent() {
     assert_eq!(rows.len(), 4);
     assert_eq!(rows[0].id, id);
     assert_eq!(store.integrity_problems().unwrap(), Vec::<String>::new());
+}
+
+#[test]
+fn ranking_covers_the_newest_window_and_every_older_match_still_follows_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let keys = Arc::new(MemKeyStore::default());
+    let mut store = open(&tmp.path().join("d"), &keys).unwrap();
+    let inbox = folder(&mut store, "corp", "INBOX");
+    let window = heron_store::RANK_WINDOW as usize;
+    let total = window + 150;
+    // Every message mentions "budget" in its body; one in the window and one older
+    // than it have it in the subject too, which ranks higher.
+    let mut batch = Vec::new();
+    for i in 0..total {
+        let uid = i as u32 + 1;
+        let subject = if i == total - 10 || i == 20 {
+            format!("budget review {i}")
+        } else {
+            format!("note {i}")
+        };
+        let mut m = message(inbox, uid, &subject, MAR_05_2024 + i as i64 * 60);
+        m.body_text = Some(format!("the budget for item {i}"));
+        batch.push(m);
+    }
+    store.insert_messages(&batch).unwrap();
+
+    let first = store
+        .search("budget", SearchOrder::Relevance, 10, 0)
+        .unwrap();
+    assert_eq!(
+        first[0].subject,
+        format!("budget review {}", total - 10),
+        "the subject match inside the window ranks first"
+    );
+    // Paging through everything returns each match exactly once, across the edge of
+    // the window (ranked above it, newest first below it).
+    let mut seen = std::collections::BTreeSet::new();
+    let mut offset = 0;
+    loop {
+        let page = store
+            .search("budget", SearchOrder::Relevance, 97, offset)
+            .unwrap();
+        if page.is_empty() {
+            break;
+        }
+        for m in &page {
+            assert!(seen.insert(m.id), "{} returned twice", m.subject);
+        }
+        offset += page.len() as u32;
+    }
+    assert_eq!(seen.len(), total, "no match is left out");
+    // Beyond the window, results are newest first.
+    let older = store
+        .search("budget", SearchOrder::Relevance, 150, window as u32)
+        .unwrap();
+    assert!(older.windows(2).all(|w| w[0].date >= w[1].date));
+    assert!(older.iter().any(|m| m.subject == "budget review 20"));
+}
+
+#[test]
+fn the_word_index_migration_keeps_every_message_findable() {
+    let tmp = tempfile::tempdir().unwrap();
+    let keys = Arc::new(MemKeyStore::default());
+    let dir = tmp.path().join("d");
+    let queries = [
+        "会议纪要",
+        "会议",
+        "budget",
+        "quart",
+        "zhang.wei@example.cn",
+        "from:张伟",
+    ];
+    let before: Vec<Vec<MessageRowId>> = {
+        let (c, ..) = fill(&dir, &keys);
+        let found = queries.iter().map(|q| ids(&c, q)).collect();
+        // Pretend the database predates migration 4: it re-indexes on the next open.
+        c.force_schema_version_for_test(3).unwrap();
+        found
+    };
+    let store = open(&dir, &keys).unwrap();
+    assert_eq!(store.migrations_run(), 1);
+    let after: Vec<Vec<MessageRowId>> = queries.iter().map(|q| ids(&store, q)).collect();
+    assert_eq!(after, before);
+    assert!(before.iter().all(|hits| !hits.is_empty()), "{before:?}");
+    assert!(store.integrity_problems().unwrap().is_empty());
 }
