@@ -20,10 +20,12 @@ use heron_policy::{
     EffectivePolicy, OsUser, PolicyDocument, PolicyError, PolicyLoader, PolicyRoots,
     USER_SETTINGS_FILE, UserSettings,
 };
+use heron_store::KeyStore;
 use serde::Serialize;
 
 pub use consent::{AcceptedNotice, NoticeSource, PrivacyNoticeView};
-pub use transport::{AccountSummary, PolicyEvent};
+pub use local_data::KeyLocations;
+pub use transport::{AccountSummary, KeyStorage, PolicyEvent, StoreStatus};
 pub use watch::PolicyWatcher;
 
 /// Stable, machine-readable error kinds.
@@ -106,7 +108,7 @@ impl From<PolicyError> for ApiError {
 }
 
 /// How to open a [`Heron`] context.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct HeronOptions {
     /// A configuration file named on the command line; otherwise `HERON_CONFIG` or the
     /// system policy is used.
@@ -120,6 +122,28 @@ pub struct HeronOptions {
     pub os_user: Option<OsUser>,
     /// Ignore `HERON_CONFIG` (tests that must not see the developer's environment).
     pub ignore_config_env: bool,
+    /// Where the store's key file is kept when no OS keyring can be reached and the
+    /// policy `security.key_file_fallback_allowed` allows it (and where a wipe looks for
+    /// it). Must be outside the data directory. Default: the per-user config directory,
+    /// see [`local_data::default_key_dir`].
+    pub key_dir: Option<PathBuf>,
+    /// The keyring to keep secrets in instead of the OS's (tests; an embedder with its
+    /// own secret store). Default: the OS keyring.
+    pub keyring: Option<Arc<dyn KeyStore>>,
+}
+
+impl std::fmt::Debug for HeronOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HeronOptions")
+            .field("config_path", &self.config_path)
+            .field("policy_roots", &self.policy_roots)
+            .field("data_dir", &self.data_dir)
+            .field("os_user", &self.os_user)
+            .field("ignore_config_env", &self.ignore_config_env)
+            .field("key_dir", &self.key_dir)
+            .field("keyring", &self.keyring.as_ref().map(|_| "<given>"))
+            .finish()
+    }
 }
 
 /// The policy in force and the problem with the newest sources, if any.
@@ -137,8 +161,12 @@ pub struct Heron {
     /// Held across load-modify-save of the user settings file, so two settings changed
     /// at once (two async commands) both survive.
     settings_write: Mutex<()>,
-    /// Where the consent record (and, later, the store) lives.
+    /// Where the consent record and the store live.
     data_dir: Option<PathBuf>,
+    /// Where the store's secrets may be kept: the keyring and the key-file directory.
+    keys: KeyLocations,
+    /// Where the last store opened keeps its key, for the UI's warning.
+    store_status: Mutex<Option<StoreStatus>>,
 }
 
 fn os_user_from_env() -> OsUser {
@@ -180,6 +208,8 @@ impl Heron {
             })),
             settings_write: Mutex::new(()),
             data_dir: options.data_dir.clone(),
+            keys: KeyLocations::new(options.keyring.clone(), options.key_dir.clone()),
+            store_status: Mutex::new(None),
         })
     }
 

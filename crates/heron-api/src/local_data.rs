@@ -1,10 +1,11 @@
 //! What Heron keeps on this device: the encrypted store in the data directory, and the
-//! keyring entries that unlock it.
+//! keyring entries (or, where an admin allows it, the key file) that unlock it.
 
-use std::path::Path;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use heron_store::{KeyStore, OsKeyring, Store, StoreError};
+use heron_store::{KeyFileStore, KeyStore, KeyringWithFallback, OsKeyring, Store, StoreError};
 use serde::Serialize;
 
 use crate::{ApiError, ErrorCode};
@@ -12,6 +13,114 @@ use crate::{ApiError, ErrorCode};
 /// The OS keyring under Heron's service name: where the store's key lives.
 pub fn os_keyring() -> Arc<dyn KeyStore> {
     Arc::new(OsKeyring::new(heron_store::KEYRING_SERVICE))
+}
+
+/// Where the secrets of a data directory may be kept: the keyring, and the directory of
+/// the key-file fallback (used only where no keyring can be reached and the admin's policy
+/// `security.key_file_fallback_allowed` allows it).
+#[derive(Clone)]
+pub struct KeyLocations {
+    /// The keyring: the OS's, unless a test or an embedder gives another.
+    pub keyring: Arc<dyn KeyStore>,
+    /// The key-file directory; `None` when there is no per-user config directory (then
+    /// the fallback cannot be used).
+    pub key_dir: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for KeyLocations {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyLocations")
+            .field("key_dir", &self.key_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl KeyLocations {
+    /// `keyring`, or the OS keyring; `key_dir`, or the per-user default
+    /// ([`default_key_dir`]).
+    pub fn new(keyring: Option<Arc<dyn KeyStore>>, key_dir: Option<PathBuf>) -> Self {
+        Self {
+            keyring: keyring.unwrap_or_else(os_keyring),
+            key_dir: key_dir.or_else(default_key_dir),
+        }
+    }
+
+    /// The keyring and key file together, which decide where a data directory's secrets are.
+    pub(crate) fn with_fallback(&self) -> KeyringWithFallback {
+        KeyringWithFallback::new(
+            Arc::clone(&self.keyring),
+            self.key_dir.as_deref().map(KeyFileStore::in_dir),
+        )
+    }
+
+    /// Refuses a key directory inside `data_dir`: the key must never sit next to the data
+    /// it unlocks (a copy or backup of the data directory would carry both).
+    pub(crate) fn check_outside(&self, data_dir: &Path) -> Result<(), ApiError> {
+        let Some(key_dir) = &self.key_dir else {
+            return Ok(());
+        };
+        if resolved(key_dir).starts_with(resolved(data_dir)) {
+            return Err(ApiError::new(
+                ErrorCode::InvalidConfig,
+                format!(
+                    "The key directory {} is inside the data directory {}: the store's key \
+                     must never be kept next to its data; choose a key directory elsewhere",
+                    key_dir.display(),
+                    data_dir.display()
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Where the key file is kept by default: the per-user config directory, outside the data
+/// directory. `$XDG_CONFIG_HOME/heron/keys` (else `$HOME/.config/heron/keys`) on Linux
+/// and the BSDs, `~/Library/Application Support/Heron/keys` on macOS,
+/// `%APPDATA%\Heron\keys` on Windows. `None` when the variable it needs is unset.
+pub fn default_key_dir() -> Option<PathBuf> {
+    per_user_key_dir(|name| std::env::var_os(name))
+}
+
+fn per_user_key_dir(var: impl Fn(&str) -> Option<OsString>) -> Option<PathBuf> {
+    // Absolute paths only: a relative XDG_CONFIG_HOME is invalid by the XDG spec, and a
+    // relative HOME would put the key wherever the process happened to start.
+    let absolute = |name: &str| var(name).map(PathBuf::from).filter(|p| p.is_absolute());
+    #[cfg(windows)]
+    let dir = absolute("APPDATA").map(|d| d.join("Heron"));
+    #[cfg(target_os = "macos")]
+    let dir = absolute("HOME").map(|h| h.join("Library").join("Application Support").join("Heron"));
+    #[cfg(not(any(windows, target_os = "macos")))]
+    let dir = absolute("XDG_CONFIG_HOME")
+        .or_else(|| absolute("HOME").map(|h| h.join(".config")))
+        .map(|d| d.join("heron"));
+    dir.map(|d| d.join("keys"))
+}
+
+/// `path` made absolute, with symbolic links resolved as far as it exists and `.` and
+/// `..` applied, so that two spellings of one place compare equal even before the
+/// directories are created.
+fn resolved(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut real = PathBuf::new();
+    for component in absolute.components() {
+        match component {
+            Component::Prefix(_) | Component::RootDir => real.push(component),
+            Component::CurDir => {}
+            // `real` has its links resolved, so its parent is the real parent.
+            Component::ParentDir => {
+                real.pop();
+            }
+            Component::Normal(name) => {
+                real.push(name);
+                if let Ok(canonical) = std::fs::canonicalize(&real) {
+                    real = canonical;
+                }
+            }
+        }
+    }
+    real
 }
 
 /// What a wipe removed; it is returned only when verification found nothing left.
@@ -50,10 +159,12 @@ pub fn local_data_summary(data_dir: &Path) -> Result<LocalDataSummary, ApiError>
 /// behind by a failed file deletion is unreadable, then the accounts' keyring entries, then
 /// the files; then verifies that nothing is left. A store whose key is missing or wrong is
 /// wiped too (its accounts' keyring entries cannot be listed without the key).
-pub fn wipe_local_data(
-    data_dir: &Path,
-    key_store: Arc<dyn KeyStore>,
-) -> Result<WipeSummary, ApiError> {
+///
+/// Secrets are deleted from the keyring AND the key file. When the keyring cannot be
+/// reached, the wipe still works if the store's key is in the key file (then all its
+/// secrets are there); otherwise it fails with `keyring_unavailable` before deleting
+/// anything, since the key it cannot delete would still open the files' copies.
+pub fn wipe_local_data(data_dir: &Path, keys: &KeyLocations) -> Result<WipeSummary, ApiError> {
     let has_store = data_dir.join(heron_store::DB_FILE).exists();
     if !has_store && !only_heron_entries(data_dir)? {
         // A mistyped --data-dir must never cost someone their files.
@@ -66,6 +177,10 @@ pub fn wipe_local_data(
             ),
         });
     }
+    let key_store = keys
+        .with_fallback()
+        .for_wipe(data_dir)
+        .map_err(store_error)?;
     let report = if has_store {
         match Store::open(data_dir, key_store.clone(), &mut heron_store::OsRandom) {
             Ok(store) => store.wipe_all(),
@@ -130,5 +245,85 @@ pub(crate) fn store_error(e: StoreError) -> ApiError {
     ApiError {
         code,
         message: e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<OsString> {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |name| {
+            vars.iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| OsString::from(v))
+        }
+    }
+
+    #[cfg(not(any(windows, target_os = "macos")))]
+    #[test]
+    fn the_key_dir_is_in_the_xdg_config_home_else_in_dot_config() {
+        let dir = per_user_key_dir(env(&[("XDG_CONFIG_HOME", "/x/cfg"), ("HOME", "/home/u")]));
+        assert_eq!(dir, Some(PathBuf::from("/x/cfg/heron/keys")));
+        let dir = per_user_key_dir(env(&[("HOME", "/home/u")]));
+        assert_eq!(dir, Some(PathBuf::from("/home/u/.config/heron/keys")));
+        // A relative XDG_CONFIG_HOME is invalid (XDG spec) and ignored.
+        let dir = per_user_key_dir(env(&[("XDG_CONFIG_HOME", "cfg"), ("HOME", "/home/u")]));
+        assert_eq!(dir, Some(PathBuf::from("/home/u/.config/heron/keys")));
+        assert_eq!(per_user_key_dir(env(&[("HOME", "")])), None);
+        assert_eq!(per_user_key_dir(env(&[])), None);
+    }
+
+    #[cfg(target_os = "macos")]
+    #[test]
+    fn the_key_dir_is_in_application_support() {
+        let dir = per_user_key_dir(env(&[("HOME", "/Users/u")]));
+        assert_eq!(
+            dir,
+            Some(PathBuf::from(
+                "/Users/u/Library/Application Support/Heron/keys"
+            ))
+        );
+    }
+
+    #[cfg(windows)]
+    #[test]
+    fn the_key_dir_is_in_appdata() {
+        let dir = per_user_key_dir(env(&[("APPDATA", r"C:\Users\u\AppData\Roaming")]));
+        assert_eq!(
+            dir,
+            Some(PathBuf::from(r"C:\Users\u\AppData\Roaming\Heron\keys"))
+        );
+    }
+
+    #[test]
+    fn a_key_dir_is_compared_to_the_data_dir_after_resolving_dots() {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = tmp.path().join("data");
+        let keys = |dir: PathBuf| KeyLocations {
+            keyring: Arc::new(OsKeyring::default()),
+            key_dir: Some(dir),
+        };
+        assert!(keys(data.join("keys")).check_outside(&data).is_err());
+        assert!(keys(data.clone()).check_outside(&data).is_err());
+        assert!(
+            keys(tmp.path().join("x/../data/k"))
+                .check_outside(&data)
+                .is_err()
+        );
+        assert!(
+            keys(tmp.path().join("data-keys"))
+                .check_outside(&data)
+                .is_ok()
+        );
+        assert!(
+            keys(tmp.path().join("config/heron/keys"))
+                .check_outside(&data)
+                .is_ok()
+        );
     }
 }

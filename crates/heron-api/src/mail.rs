@@ -3,6 +3,7 @@
 //! delete`). The window will call the same functions.
 
 use std::path::PathBuf;
+use std::sync::PoisonError;
 
 use heron_model::AccountId;
 use heron_store::{
@@ -13,8 +14,8 @@ use heron_sync::{SyncError, SyncEvent, SyncOptions, SyncReport};
 use serde::Serialize;
 use tokio::sync::broadcast;
 
-use crate::local_data::{os_keyring, store_error};
-use crate::{ApiError, ErrorCode, Heron};
+use crate::local_data::store_error;
+use crate::{ApiError, ErrorCode, Heron, StoreStatus};
 
 /// A folder as the UI and `heronctl folders` show it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -173,12 +174,50 @@ impl Heron {
     }
 
     /// Opens the encrypted store of the data directory (creating it on first use).
+    ///
+    /// The key is in the OS keyring. Where none can be reached, the store is refused with
+    /// [`ErrorCode::KeyringUnavailable`], unless the policy
+    /// `security.key_file_fallback_allowed` allows a key file in the key directory
+    /// ([`crate::HeronOptions::key_dir`]); a store created that way keeps using its key
+    /// file even once a keyring appears. While a key file is in use, its warning is
+    /// written to the log (stderr) at each open and kept for [`Heron::store_status`].
     pub fn open_store(&self) -> Result<Store, ApiError> {
         let dir = self.data_dir_or_error()?;
-        // The OS keyring only: the policy-allowed key file fallback (issue 3) must live
-        // outside the data directory and be the one `wipe` deletes too; until both
-        // sides use it, a missing keyring is the clear `keyring_unavailable` error.
-        Store::open(&dir, os_keyring(), &mut OsRandom).map_err(store_error)
+        self.keys.check_outside(&dir)?;
+        let file_allowed = self.with_policy(|p| p.settings.security.key_file_fallback_allowed);
+        let (key_store, storage) = self
+            .keys
+            .with_fallback()
+            .for_open(&dir, file_allowed)
+            .map_err(store_error)?;
+        let store = Store::open(&dir, key_store, &mut OsRandom).map_err(store_error)?;
+        for warning in store.warnings() {
+            eprintln!("heron: warning: {warning}");
+        }
+        let status = StoreStatus {
+            key_storage: storage.into(),
+            key_dir: match storage {
+                heron_store::KeyStorage::KeyFile => {
+                    self.keys.key_dir.as_ref().map(|d| d.display().to_string())
+                }
+                heron_store::KeyStorage::OsKeyring => None,
+            },
+            warnings: store.warnings().to_vec(),
+        };
+        *self
+            .store_status
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(status);
+        Ok(store)
+    }
+
+    /// Where the store opened last keeps its key, and the warnings the UI must show while
+    /// it is open; `None` before [`Heron::open_store`] succeeded.
+    pub fn store_status(&self) -> Option<StoreStatus> {
+        self.store_status
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Syncs every configured account once, in order; one account's failure does not

@@ -6,6 +6,38 @@
 use heron_policy::{AccountConfig, TransportSecurity};
 use serde::Serialize;
 
+/// Where the local store's key is kept, and what the UI must show about it: while it is
+/// a key file, a warning stays visible (it is also written to the log at each open).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StoreStatus {
+    /// `os_keyring`, or `key_file` (the fallback an admin policy may allow).
+    pub key_storage: KeyStorage,
+    /// The directory of the key file, when `key_storage` is `key_file`.
+    pub key_dir: Option<String>,
+    /// What to show while the store is open: what the key file means and what to do.
+    /// Empty with the OS keyring.
+    pub warnings: Vec<String>,
+}
+
+/// Where the store's key (and the accounts' passwords and tokens) are kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyStorage {
+    /// The OS keyring (Secret Service, Keychain, Credential Manager).
+    OsKeyring,
+    /// A file readable only by this OS user, in the per-user config directory.
+    KeyFile,
+}
+
+impl From<heron_store::KeyStorage> for KeyStorage {
+    fn from(k: heron_store::KeyStorage) -> Self {
+        match k {
+            heron_store::KeyStorage::OsKeyring => KeyStorage::OsKeyring,
+            heron_store::KeyStorage::KeyFile => KeyStorage::KeyFile,
+        }
+    }
+}
+
 /// An account as the UI and `heronctl accounts` show it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct AccountSummary {

@@ -22,6 +22,12 @@ struct Cli {
     /// managed policy apply.
     #[arg(long, global = true)]
     data_dir: Option<PathBuf>,
+    /// Where the store's key file is, when no OS keyring can be reached and the policy
+    /// security.key_file_fallback_allowed allows one (wipe deletes it from there too);
+    /// must be outside the data directory. Default: the per-user config directory
+    /// ($XDG_CONFIG_HOME/heron/keys or ~/.config/heron/keys on Linux), as the app uses.
+    #[arg(long, global = true)]
+    key_dir: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -187,7 +193,15 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("heronctl: {e:#}");
+            // The error code is what a script branches on, as the UI does.
+            match e
+                .chain()
+                .find_map(|cause| cause.downcast_ref::<heron_api::ApiError>())
+                .and_then(|api| serde_json::to_value(api.code).ok())
+            {
+                Some(serde_json::Value::String(code)) => eprintln!("heronctl: {e:#} ({code})"),
+                _ => eprintln!("heronctl: {e:#}"),
+            }
             ExitCode::FAILURE
         }
     }
@@ -198,6 +212,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Heron::open(&HeronOptions {
             config_path: cli.config.clone(),
             data_dir: cli.data_dir.clone(),
+            key_dir: cli.key_dir.clone(),
             ..HeronOptions::default()
         })
         .context("Cannot load the configuration")
@@ -234,7 +249,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .data_dir
                 .as_deref()
                 .context("wipe needs --data-dir: the directory whose data to delete")?;
-            wipe(dir, *yes, cli.json)?;
+            wipe(dir, cli.key_dir.clone(), *yes, cli.json)?;
         }
         Command::Policy { command } => return policy(command, cli.json, open),
         Command::Privacy { command } => privacy(&open()?, command, cli.json)?,
@@ -338,7 +353,8 @@ fn sync(heron: &Heron, once: bool, no_bodies: bool, json: bool) -> anyhow::Resul
 }
 
 /// `wipe`: without `--yes` a dry run that fails, so a script that forgot the flag notices.
-fn wipe(dir: &Path, yes: bool, json: bool) -> anyhow::Result<()> {
+/// Needs no configuration: a broken policy must not keep an admin from wiping.
+fn wipe(dir: &Path, key_dir: Option<PathBuf>, yes: bool, json: bool) -> anyhow::Result<()> {
     use heron_api::local_data;
     if !yes {
         let summary = local_data::local_data_summary(dir)?;
@@ -349,7 +365,7 @@ fn wipe(dir: &Path, yes: bool, json: bool) -> anyhow::Result<()> {
             );
         } else {
             println!(
-                "{}: {} bytes of database, {} encrypted files ({} bytes), and the key in the OS keyring",
+                "{}: {} bytes of database, {} encrypted files ({} bytes), and the key (in the OS keyring or the key file)",
                 dir.display(),
                 summary.database_bytes,
                 summary.blob_files,
@@ -360,12 +376,13 @@ fn wipe(dir: &Path, yes: bool, json: bool) -> anyhow::Result<()> {
             "Nothing was deleted: add --yes to delete it (unsent mail in the outbox is lost too)"
         );
     }
-    let summary = local_data::wipe_local_data(dir, local_data::os_keyring())?;
+    let keys = local_data::KeyLocations::new(None, key_dir);
+    let summary = local_data::wipe_local_data(dir, &keys)?;
     if json {
         println!("{}", serde_json::json!({"wiped": true, "deleted": summary}));
     } else {
         println!(
-            "Wiped {}: key and {} keyring entries deleted, {} files deleted; nothing is left",
+            "Wiped {}: {} secrets deleted (the key first; from the keyring and the key file), {} files deleted; nothing is left",
             dir.display(),
             summary.secrets_deleted,
             summary.files_deleted

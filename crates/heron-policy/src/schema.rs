@@ -327,7 +327,8 @@ pub struct Security {
     pub extra_ca_files: Vec<PathBuf>,
     /// Whether users may accept a certificate by its exact fingerprint.
     pub certificate_exceptions_allowed: bool,
-    /// Whether the store key may live in a file when no OS keyring is available.
+    /// Whether the store key may live in a file in the per-user config directory when no
+    /// OS keyring can be reached (with a warning while it is used).
     pub key_file_fallback_allowed: bool,
 }
 
@@ -797,7 +798,7 @@ pub fn settings_table() -> Vec<SettingSpec> {
             Shape::Bool,
             false,
             "false",
-            "Whether the store key may be kept in a file when no OS keyring is available.",
+            "Whether the store key (and the accounts' passwords) may be kept in a file readable only by the user when no OS keyring can be reached: `$XDG_CONFIG_HOME/heron/keys` (else `~/.config/heron/keys`) on Linux, `~/Library/Application Support/Heron/keys` on macOS, `%APPDATA%\\Heron\\keys` on Windows. Anyone who can read the user's files or backups can then read the mail cache, so the app and heronctl show a warning while it is in use. Turning it off later stops new key files; a cache already keyed by a file keeps opening, with the warning, until it is wiped (`heronctl wipe` deletes the key file too).",
         ),
         setting(
             "retention.keep_bodies_days",

@@ -13,8 +13,9 @@ use std::path::PathBuf;
 pub enum StoreError {
     /// The OS keyring cannot be reached (e.g. headless Linux without a Secret Service).
     #[error(
-        "The OS keyring is unavailable ({cause}): log in to a desktop session or install and \
-         start gnome-keyring; or ask your admin to allow the key-file fallback"
+        "The OS keyring is unavailable ({cause}): log in to a desktop session, or install and \
+         start a Secret Service such as gnome-keyring; or ask your admin to allow the key-file \
+         fallback (policy security.key_file_fallback_allowed)"
     )]
     KeyringUnavailable {
         /// What the keyring backend reported.

@@ -197,8 +197,14 @@ pub struct KeyFileStore {
 impl KeyFileStore {
     /// A key-file store in `config_dir/keys`. The caller has checked the policy.
     pub fn new(config_dir: &Path) -> Self {
+        Self::in_dir(&config_dir.join("keys"))
+    }
+
+    /// A key-file store keeping its files directly in `dir` (e.g. `~/.config/heron/keys`).
+    /// The caller has checked the policy, and that `dir` is outside the data directory.
+    pub fn in_dir(dir: &Path) -> Self {
         Self {
-            dir: config_dir.join("keys"),
+            dir: dir.to_path_buf(),
         }
     }
 
@@ -245,8 +251,11 @@ impl KeyStore for KeyFileStore {
 
     fn warning(&self) -> Option<String> {
         Some(format!(
-            "The local cache key is kept in a file ({}) instead of the OS keyring, as your \
-             admin allowed: anyone who can read your files or backups can read your mail cache",
+            "The key of your local mail cache is kept in a file in {} instead of the OS \
+             keyring, because no keyring was available when the cache was created: anyone who \
+             can read this user's files (or their backups) can read the cached mail. Ask your \
+             IT department to set up an OS keyring (on Linux, a Secret Service such as \
+             gnome-keyring); the cache moves into it only when it is wiped and created again",
             self.dir.display()
         ))
     }

@@ -5,7 +5,9 @@
 //! calendar and directory caches, settings), a full-text index inside it, and
 //! AEAD-encrypted blob files for raw messages and attachments. The master key is 32
 //! random bytes kept in the OS keyring ([`OsKeyring`]), never next to the data; every
-//! other key is derived from it, so deleting it crypto-shreds the store.
+//! other key is derived from it, so deleting it crypto-shreds the store. Where no keyring
+//! can be reached, an admin policy may allow a key file in the per-user config directory
+//! instead ([`KeyringWithFallback`] decides which holds a data directory's secrets).
 //!
 //! Nothing is ever deleted implicitly: a missing or wrong key is an error
 //! ([`StoreError::KeyMissing`], [`StoreError::WrongKeyOrCorrupt`]) that tells the caller
@@ -16,6 +18,7 @@
 
 mod blob;
 mod error;
+mod fallback;
 mod fsutil;
 mod key;
 mod outgoing;
@@ -30,6 +33,7 @@ pub use blob::{
     OpenedAttachments, from_read_error,
 };
 pub use error::{LossReport, Result, StoreError};
+pub use fallback::{KeyStorage, KeyringWithFallback};
 pub use key::{
     KEYRING_SERVICE, KeyFileStore, KeyStore, MasterKey, OsKeyring, OsRandom, RandomSource,
     account_secret_entry, master_key_entry,

@@ -287,7 +287,7 @@ impl std::fmt::Debug for Store {
 
 /// True when the directory holds anything of a store (database, log or blobs): then a
 /// missing key must never be replaced by a new one.
-fn store_exists(data_dir: &Path) -> Result<bool> {
+pub(crate) fn store_exists(data_dir: &Path) -> Result<bool> {
     let db = data_dir.join(DB_FILE);
     let wal = data_dir.join(format!("{DB_FILE}-wal"));
     Ok(db.exists() || wal.exists() || !fsutil::files_under(&data_dir.join(BLOBS_DIR))?.is_empty())
@@ -1161,7 +1161,7 @@ impl Store {
 
 /// The path `open` names the key entry after, also for a directory that no longer
 /// exists (then its parent is canonicalised), so a wipe finds the same entry.
-fn canonical_data_dir(data_dir: &Path) -> PathBuf {
+pub(crate) fn canonical_data_dir(data_dir: &Path) -> PathBuf {
     if let Ok(dir) = fs::canonicalize(data_dir) {
         return dir;
     }

@@ -16,6 +16,7 @@ fn open(dir: &Path) -> Heron {
             domain: None,
         }),
         ignore_config_env: true,
+        ..HeronOptions::default()
     })
     .unwrap()
 }

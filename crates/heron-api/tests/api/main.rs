@@ -13,6 +13,7 @@ use serde_json::json;
 
 mod consent;
 mod send;
+mod store_key;
 
 const GOOD: &str = r#"{
   "accounts": [{
@@ -46,6 +47,7 @@ impl Fixture {
                 domain: None,
             }),
             ignore_config_env: true,
+            ..HeronOptions::default()
         })
         .unwrap();
         Self { dir, heron }
@@ -234,6 +236,7 @@ fn a_broken_user_settings_file_is_reported_and_the_admins_policy_still_applies()
             domain: None,
         }),
         ignore_config_env: true,
+        ..HeronOptions::default()
     })
     .expect("a bad user settings file must not stop the app");
     assert!(heron.policy_error().is_some(), "the problem is reported");

@@ -38,6 +38,9 @@ fn machine(stack: &Stack, user: &User, dir: &Path) -> Heron {
             domain: None,
         }),
         ignore_config_env: true,
+        // Never the real per-user config directory.
+        key_dir: Some(dir.join("keys")),
+        ..HeronOptions::default()
     })
     .unwrap();
     let version = heron.privacy_notice().unwrap().version;
@@ -254,6 +257,7 @@ fn one_data_directory_has_one_sender() {
         data_dir: Some(dir.path().join("data")),
         os_user: None,
         ignore_config_env: true,
+        ..HeronOptions::default()
     })
     .unwrap();
     let first = heron.lock_instance().unwrap();

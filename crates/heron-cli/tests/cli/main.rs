@@ -6,17 +6,25 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod key_file;
 mod policies;
 mod send;
 mod sync;
 mod wipe;
 
+/// heronctl without the developer's HERON_CONFIG, and with a per-user config directory
+/// of its own, so no test reads or writes a key file in the real home.
+fn heronctl_command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_heronctl"));
+    command.env_remove("HERON_CONFIG").env(
+        "XDG_CONFIG_HOME",
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("heronctl-config"),
+    );
+    command
+}
+
 fn heronctl(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_heronctl"))
-        .args(args)
-        .env_remove("HERON_CONFIG")
-        .output()
-        .unwrap()
+    heronctl_command().args(args).output().unwrap()
 }
 
 fn repo_file(path: &str) -> PathBuf {

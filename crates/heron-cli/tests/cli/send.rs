@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use heron_harness::{Stack, User};
@@ -279,7 +279,7 @@ fn sends_killed_thirty_times_at_random_points_never_deliver_twice() {
     let mut killed = 0;
     let mut confirmed = 0;
     for trial in 0..30u64 {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_heronctl"))
+        let mut child = crate::heronctl_command()
             .args([
                 "--data-dir",
                 data.to_str().unwrap(),

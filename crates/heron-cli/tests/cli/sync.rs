@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use heron_harness::Stack;
@@ -146,7 +146,7 @@ fn sync_killed_fifty_times_at_random_points_still_converges() {
     };
     let mut killed = 0;
     for trial in 0..50u64 {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_heronctl"))
+        let mut child = crate::heronctl_command()
             .args([
                 "--data-dir",
                 data.to_str().unwrap(),

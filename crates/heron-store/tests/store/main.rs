@@ -7,6 +7,7 @@
 mod canary;
 mod crash;
 mod disk_full;
+mod fallback;
 mod keyring;
 mod keys;
 mod list_and_wipe;
