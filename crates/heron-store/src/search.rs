@@ -251,6 +251,10 @@ pub(crate) enum KeyRange {
     AtLeast(i64),
     /// Keys below this one (older than the window).
     Below(i64),
+    /// Every match of the text terms and date range, ignoring the row filters
+    /// (attachment, unread, flagged, folder): what the ranking window is counted in.
+    /// Only for selecting `f.rowid`.
+    TextWindow,
 }
 
 /// SQL and its parameters for a parsed query. Column names come from this file only.
@@ -313,7 +317,7 @@ pub(crate) fn compile_in(
         wheres.push(format!("messages_fts MATCH ?{}", params.len()));
     }
     match range {
-        KeyRange::All => {}
+        KeyRange::All | KeyRange::TextWindow => {}
         KeyRange::AtLeast(k) => {
             params.push(Value::Integer(k));
             wheres.push(format!("f.rowid >= ?{}", params.len()));
@@ -323,13 +327,17 @@ pub(crate) fn compile_in(
             wheres.push(format!("f.rowid < ?{}", params.len()));
         }
     }
-    if q.has_attachment {
+    // The ranking window is counted in text matches alone (dates included, as they are
+    // a key range): counting it in matches that also pass the row filters meant reading
+    // the row of every newer text match first.
+    let rows = range != KeyRange::TextWindow;
+    if q.has_attachment && rows {
         wheres.push("m.has_attachments = 1".into());
     }
-    if q.unread {
+    if q.unread && rows {
         wheres.push(format!("(m.flags & {}) = 0", crate::Flags::SEEN.0));
     }
-    if q.flagged {
+    if q.flagged && rows {
         wheres.push(format!("(m.flags & {}) != 0", crate::Flags::FLAGGED.0));
     }
     // Dates twice: as a key range the index seeks to (its keys are date-ordered), and
@@ -339,16 +347,20 @@ pub(crate) fn compile_in(
             b.saturating_add(1),
         )));
         wheres.push(format!("f.rowid < ?{}", params.len()));
-        params.push(Value::Integer(b));
-        wheres.push(format!("m.date < ?{}", params.len()));
+        if rows {
+            params.push(Value::Integer(b));
+            wheres.push(format!("m.date < ?{}", params.len()));
+        }
     }
     if let Some(a) = q.after {
         params.push(Value::Integer(crate::store::fts_key_floor(a)));
         wheres.push(format!("f.rowid >= ?{}", params.len()));
-        params.push(Value::Integer(a));
-        wheres.push(format!("m.date >= ?{}", params.len()));
+        if rows {
+            params.push(Value::Integer(a));
+            wheres.push(format!("m.date >= ?{}", params.len()));
+        }
     }
-    if let Some(folder) = &q.folder {
+    if let Some(folder) = q.folder.as_ref().filter(|_| rows) {
         params.push(Value::Text(folder.clone()));
         wheres.push(format!(
             "m.folder IN (SELECT id FROM folders WHERE name = ?{} COLLATE NOCASE)",
@@ -385,9 +397,14 @@ pub(crate) fn compile_in(
     } else {
         // The index's rowid is (date << 20 | tie-break), so rowid order is date order
         // and SQLite can walk it backwards and stop after the page.
+        let join = if rows {
+            "CROSS JOIN messages AS m ON m.fts_key = f.rowid"
+        } else {
+            ""
+        };
         format!(
-            "SELECT {select} FROM messages_fts AS f CROSS JOIN messages AS m \
-             ON m.fts_key = f.rowid {where_sql} ORDER BY f.rowid DESC LIMIT ?{lim} OFFSET ?{off}"
+            "SELECT {select} FROM messages_fts AS f {join} {where_sql} \
+             ORDER BY f.rowid DESC LIMIT ?{lim} OFFSET ?{off}"
         )
     };
     CompiledQuery { sql, params }

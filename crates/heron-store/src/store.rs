@@ -773,14 +773,15 @@ impl Store {
         if order == SearchOrder::Newest || !search::is_ranked(&q) {
             return self.run_search(&search::compile(&q, order, SUMMARY_COLUMNS, limit, offset));
         }
-        // The key of the RANK_WINDOW-th newest match: ranking scores only what is at or
-        // above it, and what is older follows newest first.
-        let edge = search::compile(
+        // The key of the RANK_WINDOW-th newest text match: ranking scores only what is at
+        // or above it (and passes the row filters), and what is older follows newest first.
+        let edge = search::compile_in(
             &q,
             SearchOrder::Newest,
             "f.rowid",
             1,
             search::RANK_WINDOW - 1,
+            KeyRange::TextWindow,
         );
         let edge: Option<i64> = self
             .conn
@@ -790,30 +791,46 @@ impl Store {
         let Some(edge) = edge else {
             return self.run_search(&search::compile(&q, order, SUMMARY_COLUMNS, limit, offset));
         };
-        let window = search::RANK_WINDOW;
         let mut rows = Vec::new();
-        if offset < window {
-            let take = limit.min(window - offset);
+        if offset < search::RANK_WINDOW {
             rows = self.run_search(&search::compile_in(
                 &q,
                 SearchOrder::Relevance,
                 SUMMARY_COLUMNS,
-                take,
+                limit,
                 offset,
                 KeyRange::AtLeast(edge),
             ))?;
         }
         let more = limit.saturating_sub(rows.len() as u32);
-        if more > 0 {
-            rows.extend(self.run_search(&search::compile_in(
-                &q,
-                SearchOrder::Newest,
-                SUMMARY_COLUMNS,
-                more,
-                offset.saturating_sub(window),
-                KeyRange::Below(edge),
-            ))?);
+        if more == 0 {
+            return Ok(rows);
         }
+        // The page reaches past the window: how many of its matches passed the row
+        // filters says where in the older matches it continues.
+        let count = search::compile_in(
+            &q,
+            SearchOrder::Newest,
+            "count(*)",
+            1,
+            0,
+            KeyRange::AtLeast(edge),
+        );
+        let in_window: i64 = self
+            .conn
+            .prepare(&count.sql)?
+            .query_row(rusqlite::params_from_iter(count.params.iter()), |r| {
+                r.get(0)
+            })?;
+        let older_offset = (i64::from(offset) + rows.len() as i64 - in_window).max(0);
+        rows.extend(self.run_search(&search::compile_in(
+            &q,
+            SearchOrder::Newest,
+            SUMMARY_COLUMNS,
+            more,
+            u32::try_from(older_offset).unwrap_or(u32::MAX),
+            KeyRange::Below(edge),
+        ))?);
         Ok(rows)
     }
 

@@ -320,6 +320,12 @@ fn ranking_covers_the_newest_window_and_every_older_match_still_follows_once() {
         };
         let mut m = message(inbox, uid, &subject, MAR_05_2024 + i as i64 * 60);
         m.body_text = Some(format!("the budget for item {i}"));
+        if i % 3 == 0 {
+            m.attachments = vec![NewAttachment {
+                name: format!("item-{i}.pdf"),
+                ..NewAttachment::default()
+            }];
+        }
         batch.push(m);
     }
     store.insert_messages(&batch).unwrap();
@@ -349,6 +355,28 @@ fn ranking_covers_the_newest_window_and_every_older_match_still_follows_once() {
         offset += page.len() as u32;
     }
     assert_eq!(seen.len(), total, "no match is left out");
+    // The same with a row filter, whose matches are spread over the window's edge.
+    let with_attachment: Vec<_> = (0..)
+        .map(|page| {
+            store
+                .search("budget has:attachment", SearchOrder::Relevance, 7, page * 7)
+                .unwrap()
+        })
+        .take_while(|p| !p.is_empty())
+        .flatten()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(
+        with_attachment.len(),
+        total.div_ceil(3),
+        "every third has one"
+    );
+    let distinct: std::collections::BTreeSet<_> = with_attachment.iter().collect();
+    assert_eq!(
+        distinct.len(),
+        with_attachment.len(),
+        "no match twice across pages"
+    );
     // Beyond the window, results are newest first.
     let older = store
         .search("budget", SearchOrder::Relevance, 150, window as u32)
