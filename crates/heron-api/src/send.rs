@@ -161,8 +161,10 @@ fn invalid(message: impl Into<String>) -> ApiError {
 
 /// The folder of an account with this special use, or the usual name.
 fn special_folder(store: &Store, account: &AccountId, special_use: &str, fallback: &str) -> String {
+    // folder_states, not folders: the counts cost a scan of every message, and this runs
+    // at every sync (regression: it made a no-change resync of 100,000 messages 0.5 s).
     store
-        .folders(account)
+        .folder_states(account)
         .ok()
         .and_then(|fs| fs.into_iter().find(|f| f.special_use == special_use))
         .map_or_else(|| fallback.to_owned(), |f| f.name)
