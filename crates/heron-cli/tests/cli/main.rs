@@ -23,6 +23,54 @@ fn heronctl_command() -> Command {
     command
 }
 
+/// Deterministic "random" kill points within a window that follows how long a run takes
+/// on this machine: a run that finished before its kill point halves the window, a
+/// killed one widens it, so the kills land all along the runs however fast the build is.
+struct KillSchedule {
+    state: u64,
+    window_ms: u64,
+    min_ms: u64,
+    max_ms: u64,
+    /// No kill earlier than this after the start.
+    offset_ms: u64,
+}
+
+impl KillSchedule {
+    fn new(seed: u64, window_ms: u64, min_ms: u64, max_ms: u64, offset_ms: u64) -> Self {
+        KillSchedule {
+            state: seed,
+            window_ms,
+            min_ms,
+            max_ms,
+            offset_ms,
+        }
+    }
+
+    /// Starts `command`, waits until the next kill point and sends SIGKILL unless the
+    /// run has finished by then. Returns whether it was killed, and its exit status.
+    fn run(&mut self, command: &mut Command) -> (bool, std::process::ExitStatus) {
+        self.state = self
+            .state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let delay = self.offset_ms + (self.state >> 33) % self.window_ms.max(1);
+        let mut child = command
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay));
+        let killed = child.try_wait().unwrap().is_none();
+        if killed {
+            child.kill().unwrap(); // SIGKILL
+            self.window_ms = (self.window_ms * 3 / 2).min(self.max_ms);
+        } else {
+            self.window_ms = (self.window_ms / 2).max(self.min_ms);
+        }
+        (killed, child.wait().unwrap())
+    }
+}
+
 fn heronctl(args: &[&str]) -> Output {
     heronctl_command().args(args).output().unwrap()
 }

@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::Duration;
 
 use heron_harness::{Stack, User};
@@ -266,43 +265,27 @@ fn sends_killed_thirty_times_at_random_points_never_deliver_twice() {
     // Big enough that kills also land while DATA is being written.
     std::fs::write(&body, "line of the body\n".repeat(40_000)).unwrap();
 
-    // Kill points within a window that follows how long a send takes on this machine,
-    // as in the sync test: a send that finished before its kill point halves the window.
-    let mut state: u64 = 0x5DEE_CE66;
-    let mut window_ms: u64 = 1200;
-    let mut next = |window: u64| {
-        state = state
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        10 + (state >> 33) % window.max(1)
-    };
+    // Kill points follow how long a send takes on this machine.
+    let mut schedule = crate::KillSchedule::new(0x5DEE_CE66, 1200, 50, 5000, 10);
     let mut killed = 0;
     let mut confirmed = 0;
     for trial in 0..30u64 {
-        let mut child = crate::heronctl_command()
-            .args([
-                "--data-dir",
-                data.to_str().unwrap(),
-                "--config",
-                config.to_str().unwrap(),
-            ])
-            .args(["send", "--account", "acct", "--to", &bob.address])
-            .args(["--subject", &format!("kill trial {trial}")])
-            .args(["--body-file", body.to_str().unwrap()])
-            .env_remove("HERON_CONFIG")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(next(window_ms)));
-        if child.try_wait().unwrap().is_none() {
-            child.kill().unwrap(); // SIGKILL
+        let (was_killed, status) = schedule.run(
+            crate::heronctl_command()
+                .args([
+                    "--data-dir",
+                    data.to_str().unwrap(),
+                    "--config",
+                    config.to_str().unwrap(),
+                ])
+                .args(["send", "--account", "acct", "--to", &bob.address])
+                .args(["--subject", &format!("kill trial {trial}")])
+                .args(["--body-file", body.to_str().unwrap()]),
+        );
+        if was_killed {
             killed += 1;
-            window_ms = (window_ms * 3 / 2).min(5000);
-        } else {
-            window_ms = (window_ms / 2).max(50);
         }
-        if child.wait().unwrap().success() {
+        if status.success() {
             confirmed += 1;
         }
     }

@@ -4,8 +4,6 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Stdio;
-use std::time::Duration;
 
 use heron_harness::Stack;
 use heron_harness::seed::SeedOptions;
@@ -132,42 +130,21 @@ fn sync_killed_fifty_times_at_random_points_still_converges() {
         .success()
     );
 
-    // Deterministic "random" kill points within a window that follows how long a run
-    // takes on this machine (first syncs long, resyncs short): a run that finished
-    // before its kill point halves the window, a killed one widens it, so the kills
-    // land all along the syncs however fast the build is.
-    let mut state: u64 = 0x9E37_79B9;
-    let mut window_ms: u64 = 1500;
-    let mut next = |window: u64| {
-        state = state
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        20 + (state >> 33) % window.max(1)
-    };
+    // Kill points follow how long a run takes (first syncs long, resyncs short).
+    let mut schedule = crate::KillSchedule::new(0x9E37_79B9, 1500, 60, 4000, 20);
     let mut killed = 0;
     for trial in 0..50u64 {
-        let mut child = crate::heronctl_command()
-            .args([
-                "--data-dir",
-                data.to_str().unwrap(),
-                "--config",
-                config.to_str().unwrap(),
-            ])
-            .args(["sync", "--once"])
-            .env_remove("HERON_CONFIG")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(next(window_ms)));
-        if child.try_wait().unwrap().is_none() {
-            child.kill().unwrap(); // SIGKILL
-            killed += 1;
-            window_ms = (window_ms * 3 / 2).min(4000);
-        } else {
-            window_ms = (window_ms / 2).max(60);
-        }
-        child.wait().unwrap();
+        let (was_killed, _) = schedule.run(
+            crate::heronctl_command()
+                .args([
+                    "--data-dir",
+                    data.to_str().unwrap(),
+                    "--config",
+                    config.to_str().unwrap(),
+                ])
+                .args(["sync", "--once"]),
+        );
+        killed += u32::from(was_killed);
         // Whatever point it died at, the store opens and is consistent.
         let store = Store::open(&data, keyring.clone(), &mut OsRandom)
             .unwrap_or_else(|e| panic!("trial {trial}: the store must open: {e}"));
