@@ -7,5 +7,7 @@ const APP_COMMANDS: &[&str] = &[
     "accounts",
     "privacy_notice",
     "accept_privacy_notice",
+    "local_store_state",
+    "rebuild_local_store",
     "quit_app",
 ];

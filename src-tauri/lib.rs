@@ -3,7 +3,10 @@
 //! The shell holds no logic of its own: every command is a one-line wrapper over
 //! heron-api, and is `async` so nothing runs on the main thread.
 
-use heron_api::{AcceptedNotice, AccountSummary, ApiError, Heron, HeronOptions, PrivacyNoticeView};
+use heron_api::{
+    AcceptedNotice, AccountSummary, ApiError, Heron, HeronOptions, LocalStoreState,
+    PrivacyNoticeView,
+};
 use heron_model::{AppInfo, Profile};
 
 /// What the commands share: the API context, or why it could not be opened. A bad
@@ -49,7 +52,21 @@ async fn accept_privacy_notice(
     state.heron()?.accept_privacy_notice(&version, unix_now())
 }
 
-/// Declining the privacy notice ends the app: a clean exit, code 0.
+/// What the window shows first about the local store: nothing, the key-file warning, or
+/// a dialog that blocks it (unreadable: rebuild or quit; no keyring: quit).
+#[tauri::command]
+async fn local_store_state(state: State<'_>) -> Result<LocalStoreState, ApiError> {
+    Ok(state.heron()?.local_store_state())
+}
+
+/// Only ever rebuilds an unreadable store; heron-api refuses one that opens.
+#[tauri::command]
+async fn rebuild_local_store(state: State<'_>) -> Result<LocalStoreState, ApiError> {
+    state.heron()?.rebuild_local_store()
+}
+
+/// Declining the privacy notice, or a local store that cannot be used, ends the app: a
+/// clean exit, code 0.
 #[tauri::command]
 async fn quit_app(app: tauri::AppHandle) {
     app.exit(0);
@@ -67,7 +84,7 @@ pub fn run() -> std::process::ExitCode {
         .setup(|app| {
             use tauri::Manager as _;
             // The per-user data directory (on Linux ~/.local/share/<identifier>): user
-            // settings now, the encrypted store next.
+            // settings, the privacy consent and the encrypted store.
             let data_dir = match app.path().app_data_dir() {
                 Ok(dir) => Some(dir),
                 Err(e) => {
@@ -95,6 +112,8 @@ pub fn run() -> std::process::ExitCode {
             accounts,
             privacy_notice,
             accept_privacy_notice,
+            local_store_state,
+            rebuild_local_store,
             quit_app
         ])
         .run(tauri::generate_context!());

@@ -2,18 +2,24 @@
 // front of WebKitWebDriver) and saves screenshots of what a person would see.
 //
 // Run by `cargo xtask test` / `cargo xtask e2e`, which start Xvfb, tauri-driver and the
-// real-server stack and set HERON_WEBDRIVER, HERON_APP and HERON_E2E_OUT.
-import { writeFile } from 'node:fs/promises';
+// real-server stack and set HERON_WEBDRIVER, HERON_APP, HERON_E2E_OUT and
+// HERON_E2E_KEY_DIR.
+import { readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 const DRIVER = process.env.HERON_WEBDRIVER;
 const APP = process.env.HERON_APP;
 const OUT = process.env.HERON_E2E_OUT;
-if (!DRIVER || !APP || !OUT) {
-  console.error('HERON_WEBDRIVER, HERON_APP and HERON_E2E_OUT must be set (use `cargo xtask e2e`)');
+// Where xtask kept the key of the local store it made before the first start.
+const KEY_DIR = process.env.HERON_E2E_KEY_DIR;
+if (!DRIVER || !APP || !OUT || !KEY_DIR) {
+  console.error(
+    'HERON_WEBDRIVER, HERON_APP, HERON_E2E_OUT and HERON_E2E_KEY_DIR must be set (use `cargo xtask e2e`)',
+  );
   process.exit(2);
 }
 const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
+const KEY = { tab: '\uE004', enter: '\uE007', escape: '\uE00C' };
 
 async function wd(method, path, body) {
   const response = await fetch(`${DRIVER}${path}`, {
@@ -87,19 +93,26 @@ class Window {
     const chosen = await this.script('return document.querySelector(arguments[0]).value', [css]);
     if (chosen !== value) throw new Error(`${css} is ${chosen}, not ${value}`);
   }
-  async pressEscape() {
+  async pressKey(key) {
     await wd('POST', `${this.base}/actions`, {
       actions: [
         {
           type: 'key',
           id: 'keyboard',
           actions: [
-            { type: 'keyDown', value: '\uE00C' },
-            { type: 'keyUp', value: '\uE00C' },
+            { type: 'keyDown', value: key },
+            { type: 'keyUp', value: key },
           ],
         },
       ],
     });
+  }
+  pressEscape() {
+    return this.pressKey(KEY.escape);
+  }
+  /** The `data-testid` of the focused element. */
+  focused() {
+    return this.script('return document.activeElement?.dataset?.testid ?? null');
   }
   async screenshot(name) {
     await sleep(400); // let transitions settle
@@ -119,6 +132,12 @@ class Window {
 }
 
 const SECTIONS = ['mail', 'calendar', 'directory', 'settings'];
+const LOOKS = [
+  { language: 'en', theme: 'light' },
+  { language: 'en', theme: 'dark' },
+  { language: 'zh-CN', theme: 'dark' },
+  { language: 'zh-CN', theme: 'light' },
+];
 const results = [];
 async function test(name, body) {
   const started = Date.now();
@@ -145,9 +164,44 @@ async function setPreferences(win, { language, theme }) {
   );
 }
 
-const win = await Window.open();
+/**
+ * Sets the language and theme the way Settings stores them, and reloads the window: for a
+ * dialog that keeps Settings out of reach. The window asks the backend for everything again.
+ */
+async function reloadWith(win, { language, theme }) {
+  await win.script(
+    `localStorage.setItem('heron.ui.language', arguments[0]);
+     localStorage.setItem('heron.ui.theme', arguments[1]);
+     window.heronE2eBeforeReload = true;
+     setTimeout(() => location.reload(), 0);`,
+    [language, theme],
+  );
+  await win.waitFor(
+    async () => {
+      try {
+        return await win.script(
+          `return window.heronE2eBeforeReload === undefined &&
+             document.documentElement.lang === arguments[0] &&
+             document.documentElement.dataset.theme === arguments[1]`,
+          [language, theme],
+        );
+      } catch {
+        return false; // the page is between documents
+      }
+    },
+    `the window reloaded in ${language}, ${theme}`,
+    15_000,
+  );
+}
+
+async function isInert(win) {
+  return (await win.script('return document.querySelector(".frame").inert')) === true;
+}
+
+let win = await Window.open();
 try {
-  // xtask gives every run a fresh data directory, so this is the app's first start.
+  // xtask gives every run a fresh data directory, so this is the app's first start (over
+  // a local store xtask made, whose key is in a file).
   await test('the privacy notice is shown on first run and must be accepted', async () => {
     await win.find('[data-testid="privacy-notice"]', { timeout: 30_000 });
     const modal = await win.attribute('[data-testid="privacy-notice"]', 'aria-modal');
@@ -171,6 +225,32 @@ try {
     await win.find('[data-testid="section-calendar"]');
     await win.click('[data-testid="rail-mail"]');
     await win.find('[data-testid="section-mail"]');
+  });
+
+  // xtask made the local store with its key in a file, as where no keyring was reachable.
+  await test('a store whose key is in a file shows a warning that blocks nothing', async () => {
+    const banner = await win.text('[data-testid="store-warning"]');
+    for (const want of [
+      "Heron's key is in a file on this computer",
+      'Anyone who can read your files can read your cached mail.',
+      'Ask IT to set up a keyring (Secret Service).',
+      KEY_DIR,
+    ]) {
+      if (!banner.includes(want)) throw new Error(`the warning lacks ${JSON.stringify(want)}: ${banner}`);
+    }
+    if (await isInert(win)) throw new Error('the warning blocks the window');
+    for (const look of LOOKS) {
+      await setPreferences(win, look);
+      await win.click('[data-testid="rail-mail"]');
+      await win.find('[data-testid="store-warning"]');
+      await win.screenshot(`heron-${look.language}-${look.theme}-store-key-file-warning`);
+    }
+    await setPreferences(win, { language: 'en', theme: 'light' });
+    await win.click('[data-testid="rail-mail"]');
+    // Dismissed from the keyboard, for this session.
+    await win.script('document.querySelector(\'[data-testid="store-warning-dismiss"]\').focus()');
+    await win.pressKey(KEY.enter);
+    await win.absent('[data-testid="store-warning"]');
   });
 
   await test('the window opens on Mail with the rail and the signed-in user', async () => {
@@ -198,7 +278,12 @@ try {
   await test('the avatar opens the profile provisioned by the admin, Esc closes it', async () => {
     await win.click('[data-testid="rail-mail"]');
     await win.click('[data-testid="avatar"]');
-    const panel = await win.text('[data-testid="profile-panel"]');
+    // The panel fades in; WebDriver reads no text from it until it is visible.
+    let panel = '';
+    await win.waitFor(async () => {
+      panel = await win.text('[data-testid="profile-panel"]');
+      return panel.includes('Alice Martin');
+    }, 'the profile panel to show');
     for (const want of ['Alice Martin', 'alice@example.test', 'Engineering']) {
       if (!panel.includes(want)) throw new Error(`profile panel lacks ${want}: ${panel}`);
     }
@@ -240,6 +325,54 @@ try {
     await win.screenshot('heron-zh-CN-light-mail');
     await win.click('[data-testid="rail-settings"]');
     await win.screenshot('heron-zh-CN-light-settings');
+  });
+
+  await test('a store whose key is gone blocks the window and is rebuilt from the server', async () => {
+    // The key file goes while Heron is closed; the keyring never had the key. Heron must
+    // not make a new key over the existing database.
+    await win.close();
+    for (const name of await readdir(KEY_DIR)) await rm(join(KEY_DIR, name));
+    win = await Window.open();
+
+    await win.find('[data-testid="store-dialog"]', { timeout: 30_000 });
+    // The window starts in the language and theme the last test left; back to English.
+    await reloadWith(win, { language: 'en', theme: 'light' });
+    await win.find('[data-testid="store-dialog"]');
+    const role = await win.attribute('[data-testid="store-dialog"]', 'role');
+    const modal = await win.attribute('[data-testid="store-dialog"]', 'aria-modal');
+    if (role !== 'alertdialog' || modal !== 'true') throw new Error(`the dialog is ${role}, aria-modal=${modal}`);
+    const text = await win.text('[data-testid="store-dialog"]');
+    for (const want of [
+      "Heron can't open its local copy of your mail",
+      'Its key is missing from the system keyring',
+      'Unsent messages and drafts that were not saved to the server may be lost.',
+      'Rebuild from the server',
+    ]) {
+      if (!text.includes(want)) throw new Error(`the dialog lacks ${JSON.stringify(want)}: ${text}`);
+    }
+    if (!(await isInert(win))) throw new Error('the window behind the dialog can still be reached');
+    await win.pressEscape();
+    await win.find('[data-testid="store-dialog"]');
+
+    for (const look of LOOKS) {
+      await reloadWith(win, look);
+      await win.find('[data-testid="store-dialog"]');
+      await win.screenshot(`heron-${look.language}-${look.theme}-store-unreadable`);
+    }
+    await reloadWith(win, { language: 'en', theme: 'light' });
+    await win.find('[data-testid="store-dialog"]');
+
+    // Keyboard only: the dialog has focus; Tab reaches the details, Quit, then Rebuild.
+    for (let i = 0; i < 3; i++) await win.pressKey(KEY.tab);
+    const focused = await win.focused();
+    if (focused !== 'store-rebuild') throw new Error(`three Tabs reached ${focused}, not the rebuild button`);
+    await win.pressKey(KEY.enter);
+    await win.absent('[data-testid="store-dialog"]', { timeout: 30_000 });
+    await win.find('[data-testid="store-rebuilt"]');
+    if (await isInert(win)) throw new Error('the window is still blocked after the rebuild');
+    // The new store's key went into the keyring: no key-file warning any more.
+    await win.absent('[data-testid="store-warning"]');
+    await win.screenshot('heron-en-light-store-rebuilt');
   });
 
   await test('preferences return to the system defaults', async () => {

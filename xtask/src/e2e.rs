@@ -70,28 +70,39 @@ pub fn run_suite(root: &Path, stack: &Stack, update_screenshots: bool) -> Result
     let app = target.join("debug/heron");
     let config = crate::write_demo_policy(stack, &out.join("policy.json"))?;
 
-    // A fresh data and config home per run: the app starts as on first use, so the
-    // privacy notice is shown and must be accepted, and no earlier run's state leaks in.
+    // A fresh data and config home per run, so no earlier run's state leaks in: the
+    // window starts as on first use (the privacy notice is shown and must be accepted).
+    // Its local store is made first the way Heron makes one where no keyring can be
+    // reached and the policy allows a key file, so the window must show the key-file
+    // warning; the suite later deletes that key file to get a store it cannot open.
     let data_home = out.join("xdg-data");
     let config_home = out.join("xdg-config");
+    let key_dir = config_home.join("heron").join("keys");
     std::fs::create_dir_all(&data_home)?;
     std::fs::create_dir_all(&config_home)?;
+    key_file_store(&data_home.join(app_identifier(root)?), &key_dir)?;
 
     let display = VirtualDisplay::start(&out)?;
     let port = free_port()?;
     let native_port = free_port()?;
     // DISPLAY must be in tauri-driver's own environment: it starts WebKitWebDriver,
-    // which starts the app. dbus-run-session gives GTK a session bus of its own.
+    // which starts the app. dbus-run-session gives GTK a session bus of its own, and
+    // with-keyring.sh an unlocked Secret Service on it, as a desktop login has (the app
+    // keeps its store's key there). with-keyring.sh points XDG_DATA_HOME at the
+    // keyring's own throw-away directory, so the app's is set after it, with `env`.
     let mut driver = Background::spawn(
         "tauri-driver",
         Command::new("dbus-run-session")
-            .args(["--", "tauri-driver", "--port", &port.to_string()])
+            .arg("--")
+            .arg(root.join("scripts/with-keyring.sh"))
+            .arg("env")
+            .arg(env_assignment("XDG_DATA_HOME", &data_home))
+            .arg(env_assignment("XDG_CONFIG_HOME", &config_home))
+            .args(["tauri-driver", "--port", &port.to_string()])
             .args(["--native-port", &native_port.to_string()])
             .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
             .env("DISPLAY", display.name())
             .env("HERON_CONFIG", &config)
-            .env("XDG_DATA_HOME", &data_home)
-            .env("XDG_CONFIG_HOME", &config_home)
             .env("LANG", "C.UTF-8")
             .env_remove("WAYLAND_DISPLAY"),
         &out.join("tauri-driver.log"),
@@ -105,6 +116,7 @@ pub fn run_suite(root: &Path, stack: &Stack, update_screenshots: bool) -> Result
             .env("HERON_WEBDRIVER", format!("http://127.0.0.1:{port}"))
             .env("HERON_APP", &app)
             .env("HERON_E2E_OUT", &out)
+            .env("HERON_E2E_KEY_DIR", &key_dir)
             .env("DISPLAY", display.name())
             .cwd(root),
     );
@@ -125,6 +137,37 @@ pub fn run_suite(root: &Path, stack: &Stack, update_screenshots: bool) -> Result
     }
     eprintln!("==> Screenshots of this run are in {}", out.display());
     Ok(())
+}
+
+/// The app's identifier, which names its data directory (`$XDG_DATA_HOME/<identifier>`).
+fn app_identifier(root: &Path) -> Result<String> {
+    let path = root.join("tauri.conf.json");
+    let conf: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(&path)
+            .with_context(|| format!("Cannot read {}", path.display()))?,
+    )
+    .with_context(|| format!("{} is not JSON", path.display()))?;
+    conf["identifier"]
+        .as_str()
+        .map(str::to_owned)
+        .with_context(|| format!("{} has no identifier", path.display()))
+}
+
+/// Creates the local store of `data_dir` with its key in a key file in `key_dir`, as
+/// Heron does where no keyring can be reached and the admin's policy allows the
+/// fallback. Once a keyring is back, Heron keeps using that key file (and warns).
+fn key_file_store(data_dir: &Path, key_dir: &Path) -> Result<()> {
+    let key_file = std::sync::Arc::new(heron_store::KeyFileStore::in_dir(key_dir));
+    heron_store::Store::open(data_dir, key_file, &mut heron_store::OsRandom)
+        .with_context(|| format!("Cannot create a key-file store in {}", data_dir.display()))?;
+    Ok(())
+}
+
+/// `NAME=value` for `env`.
+fn env_assignment(name: &str, value: &Path) -> std::ffi::OsString {
+    let mut assignment = std::ffi::OsString::from(format!("{name}="));
+    assignment.push(value);
+    assignment
 }
 
 /// Runs the demo window in a virtual display, saves a screenshot once it has drawn, and

@@ -24,7 +24,7 @@ use heron_store::KeyStore;
 use serde::Serialize;
 
 pub use consent::{AcceptedNotice, NoticeSource, PrivacyNoticeView};
-pub use local_data::KeyLocations;
+pub use local_data::{KeyLocations, LocalStoreState, RebuildLoss, UnreadableReason};
 pub use transport::{AccountSummary, KeyStorage, PolicyEvent, StoreStatus};
 pub use watch::PolicyWatcher;
 

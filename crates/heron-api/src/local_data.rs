@@ -3,12 +3,15 @@
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 
-use heron_store::{KeyFileStore, KeyStore, KeyringWithFallback, OsKeyring, Store, StoreError};
+use heron_store::{
+    KeyFileStore, KeyStore, KeyringWithFallback, LossReport, OsKeyring, Store, StoreError,
+};
 use serde::Serialize;
 
-use crate::{ApiError, ErrorCode};
+use crate::mail::OpenFailure;
+use crate::{ApiError, ErrorCode, Heron, KeyStorage};
 
 /// The OS keyring under Heron's service name: where the store's key lives.
 pub fn os_keyring() -> Arc<dyn KeyStore> {
@@ -227,6 +230,191 @@ fn only_heron_entries(dir: &Path) -> Result<bool, ApiError> {
         }
     }
     Ok(true)
+}
+
+/// What the window learns about the local store at start, and shows first: nothing
+/// (ready), a warning while the key is in a file, or a dialog when the store cannot be
+/// used. Tagged by `state`: `ready`, `unreadable`, `keyring_unavailable`, `error`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum LocalStoreState {
+    /// The store opens (it is created on first use).
+    Ready {
+        /// Where its key is kept.
+        key_storage: KeyStorage,
+        /// The key file's directory, when `key_storage` is `key_file`.
+        key_dir: Option<String>,
+        /// What to show while it is open: with a key file, what that means and what to
+        /// do (also written to the log). Empty with the OS keyring.
+        warnings: Vec<String>,
+    },
+    /// A database exists but cannot be opened: its key is missing, or the key does not
+    /// open it, or the file is damaged. Nothing was created over it;
+    /// [`Heron::rebuild_local_store`] replaces it with an empty store that syncs again.
+    Unreadable {
+        /// Always [`ErrorCode::StoreUnreadable`].
+        code: ErrorCode,
+        /// Which of the faults it is, for the UI's own words.
+        reason: UnreadableReason,
+        /// The store's words, with `cipher_integrity_check` when it could run.
+        message: String,
+        /// What a rebuild would lose.
+        loss: RebuildLoss,
+    },
+    /// The OS keyring cannot be reached and the policy allows no key file (or the
+    /// store's key is not in it); the message names the cause and the fix.
+    KeyringUnavailable {
+        /// What happened and what to do.
+        message: String,
+    },
+    /// Anything else: no data directory, a full disk, a store written by a newer Heron.
+    Error {
+        /// The kind, as in every [`ApiError`].
+        code: ErrorCode,
+        /// What happened and what to do.
+        message: String,
+    },
+}
+
+/// Why an existing store cannot be opened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnreadableReason {
+    /// Its key is not in the keyring (nor in the key file).
+    KeyMissing,
+    /// The key does not open it, or the file is damaged.
+    WrongKeyOrDamaged,
+}
+
+/// What rebuilding an unreadable store would lose, as far as it can be known without
+/// the key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct RebuildLoss {
+    /// Size of the database and its write-ahead log, in bytes.
+    pub database_bytes: u64,
+    /// Encrypted blob files (raw messages and attachments).
+    pub blob_files: u64,
+    /// Their size in bytes.
+    pub blob_bytes: u64,
+    /// Unsent mail in the outbox and drafts not yet saved to the server may be inside
+    /// and would be lost: they cannot be counted without the key, so this is true
+    /// whenever they might exist.
+    pub unsent_at_risk: bool,
+}
+
+impl From<&LossReport> for RebuildLoss {
+    fn from(r: &LossReport) -> Self {
+        Self {
+            database_bytes: r.database_bytes + r.wal_bytes,
+            blob_files: r.blob_files,
+            blob_bytes: r.blob_bytes,
+            unsent_at_risk: r.pending_unknown,
+        }
+    }
+}
+
+impl Heron {
+    /// Opens the local store (creating it on first use) and closes it again, to tell the
+    /// window what to show first; see [`LocalStoreState`]. Never creates a key over an
+    /// existing database. Blocks on file and keyring access, briefly.
+    pub fn local_store_state(&self) -> LocalStoreState {
+        match self.try_open_store() {
+            Ok((_store, status)) => LocalStoreState::Ready {
+                key_storage: status.key_storage,
+                key_dir: status.key_dir,
+                warnings: status.warnings,
+            },
+            Err(OpenFailure::Store(e)) => match &e {
+                StoreError::KeyMissing { at_risk, .. } => LocalStoreState::Unreadable {
+                    code: ErrorCode::StoreUnreadable,
+                    reason: UnreadableReason::KeyMissing,
+                    loss: at_risk.into(),
+                    message: e.to_string(),
+                },
+                StoreError::WrongKeyOrCorrupt { at_risk, .. } => LocalStoreState::Unreadable {
+                    code: ErrorCode::StoreUnreadable,
+                    reason: UnreadableReason::WrongKeyOrDamaged,
+                    loss: at_risk.into(),
+                    message: e.to_string(),
+                },
+                StoreError::KeyringUnavailable { .. } => LocalStoreState::KeyringUnavailable {
+                    message: e.to_string(),
+                },
+                _ => error_state(store_error(e)),
+            },
+            Err(refused @ OpenFailure::Refused(_)) => error_state(refused.into_api()),
+        }
+    }
+
+    /// Replaces an unreadable store with an empty one that syncs again from the server:
+    /// deletes the data directory's store, its files and its key (see
+    /// [`wipe_local_data`]), keeps the user's settings, opens a fresh store and returns
+    /// the new state.
+    ///
+    /// Only an unreadable store is rebuilt: one that opens is refused with
+    /// [`ErrorCode::Conflict`] and left alone, and an unreachable keyring or another
+    /// failure is returned as its error (rebuilding would not help). Refused with
+    /// [`ErrorCode::AlreadyRunning`] while another Heron uses the data directory.
+    pub fn rebuild_local_store(&self) -> Result<LocalStoreState, ApiError> {
+        let dir = self.data_dir_or_error()?;
+        let _instance = self.lock_instance()?;
+        match self.local_store_state() {
+            LocalStoreState::Unreadable { .. } => {}
+            LocalStoreState::Ready { .. } => {
+                return Err(ApiError::new(
+                    ErrorCode::Conflict,
+                    "The local cache opens normally, so it was not rebuilt; nothing was deleted",
+                ));
+            }
+            LocalStoreState::KeyringUnavailable { message } => {
+                return Err(ApiError::new(ErrorCode::KeyringUnavailable, message));
+            }
+            LocalStoreState::Error { code, message } => return Err(ApiError { code, message }),
+        }
+        {
+            // The user's own settings are not part of the cache: they survive the rebuild.
+            let _writing = self
+                .settings_write
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let settings_path = dir.join(heron_policy::USER_SETTINGS_FILE);
+            let settings = match std::fs::read(&settings_path) {
+                Ok(bytes) => Some(bytes),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => {
+                    return Err(ApiError::new(
+                        ErrorCode::StorageFailed,
+                        format!(
+                            "Cannot read {}: {e}; nothing was deleted",
+                            settings_path.display()
+                        ),
+                    ));
+                }
+            };
+            wipe_local_data(&dir, &self.keys)?;
+            if let Some(bytes) = settings {
+                let restored = std::fs::create_dir_all(&dir)
+                    .and_then(|()| std::fs::write(&settings_path, bytes));
+                if let Err(e) = restored {
+                    // The cache is gone either way; losing the settings is not a reason to
+                    // leave the user without one.
+                    eprintln!(
+                        "heron: warning: the user settings could not be kept across the \
+                         rebuild ({}: {e}); they are back to their defaults",
+                        settings_path.display()
+                    );
+                }
+            }
+        }
+        Ok(self.local_store_state())
+    }
+}
+
+fn error_state(e: ApiError) -> LocalStoreState {
+    LocalStoreState::Error {
+        code: e.code,
+        message: e.message,
+    }
 }
 
 /// The store's errors as the UI and `heronctl` see them.

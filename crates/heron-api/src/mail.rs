@@ -134,6 +134,24 @@ pub struct Queued {
     pub operations: Vec<i64>,
 }
 
+/// Why the store did not open, before it becomes an [`ApiError`].
+#[derive(Debug)]
+pub(crate) enum OpenFailure {
+    /// Refused before the store was touched: no data directory, a key directory inside it.
+    Refused(ApiError),
+    /// The store's own error (or the key store's).
+    Store(StoreError),
+}
+
+impl OpenFailure {
+    pub(crate) fn into_api(self) -> ApiError {
+        match self {
+            OpenFailure::Refused(e) => e,
+            OpenFailure::Store(e) => store_error(e),
+        }
+    }
+}
+
 pub(crate) fn sync_error(e: SyncError) -> ApiError {
     let code = match e.code() {
         "server_unreachable" => ErrorCode::ServerUnreachable,
@@ -164,7 +182,7 @@ pub fn credential_name(account: &heron_policy::AccountConfig) -> &'static str {
 }
 
 impl Heron {
-    fn data_dir_or_error(&self) -> Result<PathBuf, ApiError> {
+    pub(crate) fn data_dir_or_error(&self) -> Result<PathBuf, ApiError> {
         self.data_dir.clone().ok_or_else(|| {
             ApiError::new(
                 ErrorCode::NoDataDir,
@@ -182,15 +200,26 @@ impl Heron {
     /// file even once a keyring appears. While a key file is in use, its warning is
     /// written to the log (stderr) at each open and kept for [`Heron::store_status`].
     pub fn open_store(&self) -> Result<Store, ApiError> {
-        let dir = self.data_dir_or_error()?;
-        self.keys.check_outside(&dir)?;
+        self.try_open_store()
+            .map(|(store, _)| store)
+            .map_err(OpenFailure::into_api)
+    }
+
+    /// [`Heron::open_store`], keeping the store's own error whole for callers that
+    /// branch on its kind (the offer to rebuild needs its loss report), and returning
+    /// where the key is kept.
+    pub(crate) fn try_open_store(&self) -> Result<(Store, StoreStatus), OpenFailure> {
+        let dir = self.data_dir_or_error().map_err(OpenFailure::Refused)?;
+        self.keys
+            .check_outside(&dir)
+            .map_err(OpenFailure::Refused)?;
         let file_allowed = self.with_policy(|p| p.settings.security.key_file_fallback_allowed);
         let (key_store, storage) = self
             .keys
             .with_fallback()
             .for_open(&dir, file_allowed)
-            .map_err(store_error)?;
-        let store = Store::open(&dir, key_store, &mut OsRandom).map_err(store_error)?;
+            .map_err(OpenFailure::Store)?;
+        let store = Store::open(&dir, key_store, &mut OsRandom).map_err(OpenFailure::Store)?;
         for warning in store.warnings() {
             eprintln!("heron: warning: {warning}");
         }
@@ -207,8 +236,8 @@ impl Heron {
         *self
             .store_status
             .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(status);
-        Ok(store)
+            .unwrap_or_else(PoisonError::into_inner) = Some(status.clone());
+        Ok((store, status))
     }
 
     /// Where the store opened last keeps its key, and the warnings the UI must show while

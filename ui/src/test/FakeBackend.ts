@@ -4,6 +4,7 @@ import type {
   AccountSummary,
   ApiError,
   AppInfo,
+  LocalStoreState,
   PrivacyNoticeView,
   Profile,
 } from '../lib/backend/types';
@@ -15,6 +16,12 @@ export class FakeBackend implements IBackend {
   accountList: AccountSummary[] = [];
   /** Accepted already by default, so tests about other things see no dialog. */
   notice: PrivacyNoticeView = { ...BUILTIN_NOTICE, accepted: ACCEPTED, must_accept: false };
+  /** A healthy store with its key in the OS keyring, so tests about other things see nothing. */
+  storeState: LocalStoreState = STORE_READY;
+  /** What a rebuild does: resolve with a state (which becomes current), or reject. */
+  rebuildOutcome: { state: LocalStoreState } | { error: ApiError } = { state: STORE_READY };
+  /** When set, a rebuild waits for it, so a test can look at the window meanwhile. */
+  rebuildGate: Promise<void> | null = null;
   failure: ApiError | null = null;
   calls: string[] = [];
 
@@ -43,6 +50,20 @@ export class FakeBackend implements IBackend {
       previous_accepted_version: null,
     };
     return this.answer(`accept_privacy_notice:${version}`, accepted);
+  }
+
+  localStoreState(): Promise<LocalStoreState> {
+    return this.answer('local_store_state', this.storeState);
+  }
+
+  async rebuildLocalStore(): Promise<LocalStoreState> {
+    this.calls.push('rebuild_local_store');
+    if (this.rebuildGate) await this.rebuildGate;
+    if (this.failure) throw this.failure;
+    const outcome = this.rebuildOutcome;
+    if ('error' in outcome) throw outcome.error;
+    this.storeState = outcome.state;
+    return outcome.state;
   }
 
   quitApp(): Promise<void> {
@@ -86,4 +107,46 @@ export const BUILTIN_NOTICE: PrivacyNoticeView = {
   accepted: null,
   must_accept: true,
   previous_accepted_version: null,
+};
+
+export const STORE_READY: LocalStoreState = {
+  state: 'ready',
+  key_storage: 'os_keyring',
+  key_dir: null,
+  warnings: [],
+};
+
+export const STORE_KEY_FILE: LocalStoreState = {
+  state: 'ready',
+  key_storage: 'key_file',
+  key_dir: '/home/ada/.config/heron/keys',
+  warnings: [
+    'The key of your local mail cache is kept in a file in /home/ada/.config/heron/keys instead of the OS keyring',
+  ],
+};
+
+type Unreadable = Extract<LocalStoreState, { state: 'unreadable' }>;
+
+export const STORE_KEY_MISSING: Unreadable = {
+  state: 'unreadable',
+  code: 'store_unreadable',
+  reason: 'key_missing',
+  message:
+    'The local cache at /home/ada/.local/share/app.heron.desktop/heron.db cannot be opened because its key is missing from the keyring; it can be rebuilt from the server',
+  loss: { database_bytes: 52_428_800, blob_files: 1204, blob_bytes: 734_003_200, unsent_at_risk: true },
+};
+
+export const STORE_DAMAGED: Unreadable = {
+  state: 'unreadable',
+  code: 'store_unreadable',
+  reason: 'wrong_key_or_damaged',
+  message:
+    'The local cache at /data/heron.db cannot be opened: the key is wrong or the file is damaged (file is not a database; cipher_integrity_check: 46 problems, first: HMAC verification failed for page 1)',
+  loss: { database_bytes: 188_416, blob_files: 1, blob_bytes: 2048, unsent_at_risk: false },
+};
+
+export const STORE_NO_KEYRING: LocalStoreState = {
+  state: 'keyring_unavailable',
+  message:
+    'The OS keyring is unavailable (no Secret Service on the session bus: test): log in to a desktop session, or install and start a Secret Service such as gnome-keyring',
 };

@@ -12,6 +12,7 @@ use heron_policy::{OsUser, PolicyRoots, Source};
 use serde_json::json;
 
 mod consent;
+mod local_store;
 mod send;
 mod store_key;
 

@@ -13,6 +13,9 @@ describe('TauriBackend', () => {
       if (cmd === 'profile') return null;
       if (cmd === 'accounts') return [];
       if (cmd === 'accept_privacy_notice') return { version: 'v1', accepted_at_unix: 1 };
+      if (cmd === 'local_store_state' || cmd === 'rebuild_local_store') {
+        return { state: 'ready', key_storage: 'os_keyring', key_dir: null, warnings: [] };
+      }
       if (cmd === 'quit_app') return null;
       throw new Error(`unexpected command ${cmd}`);
     });
@@ -21,8 +24,18 @@ describe('TauriBackend', () => {
     expect(await backend.profile()).toBeNull();
     expect(await backend.accounts()).toEqual([]);
     expect((await backend.acceptPrivacyNotice('v1')).version).toBe('v1');
+    expect((await backend.localStoreState()).state).toBe('ready');
+    expect((await backend.rebuildLocalStore()).state).toBe('ready');
     await backend.quitApp();
-    expect(called).toEqual(['app_info', 'profile', 'accounts', 'accept_privacy_notice', 'quit_app']);
+    expect(called).toEqual([
+      'app_info',
+      'profile',
+      'accounts',
+      'accept_privacy_notice',
+      'local_store_state',
+      'rebuild_local_store',
+      'quit_app',
+    ]);
   });
 
   it('passes the shell’s {code, message} through unchanged', async () => {

@@ -1,7 +1,14 @@
 import { invoke } from '@tauri-apps/api/core';
 import type { IBackend } from './IBackend';
 import { toApiError } from './errors';
-import type { AcceptedNotice, AccountSummary, AppInfo, PrivacyNoticeView, Profile } from './types';
+import type {
+  AcceptedNotice,
+  AccountSummary,
+  AppInfo,
+  LocalStoreState,
+  PrivacyNoticeView,
+  Profile,
+} from './types';
 
 /** `IBackend` over Tauri commands. Names match `generate_handler!` in src-tauri/lib.rs. */
 export class TauriBackend implements IBackend {
@@ -23,6 +30,14 @@ export class TauriBackend implements IBackend {
 
   acceptPrivacyNotice(version: string): Promise<AcceptedNotice> {
     return call<AcceptedNotice>('accept_privacy_notice', { version });
+  }
+
+  localStoreState(): Promise<LocalStoreState> {
+    return call<LocalStoreState>('local_store_state');
+  }
+
+  rebuildLocalStore(): Promise<LocalStoreState> {
+    return call<LocalStoreState>('rebuild_local_store');
   }
 
   quitApp(): Promise<void> {

@@ -49,12 +49,55 @@ export interface PrivacyNoticeView {
   previous_accepted_version: string | null;
 }
 
+/** Where the local store's key is kept. */
+export type KeyStorage = 'os_keyring' | 'key_file';
+
+/** Why an existing local store cannot be opened. */
+export type UnreadableReason = 'key_missing' | 'wrong_key_or_damaged';
+
+/** What rebuilding an unreadable store would delete, as far as it can be known without its key. */
+export interface RebuildLoss {
+  /** The database and its write-ahead log. */
+  database_bytes: number;
+  /** Downloaded messages and attachments (encrypted files). */
+  blob_files: number;
+  blob_bytes: number;
+  /** Unsent mail and drafts not saved to the server may be inside (they cannot be counted). */
+  unsent_at_risk: boolean;
+}
+
+/** The local store at start (heron-api's `LocalStoreState`), tagged by `state`. */
+export type LocalStoreState =
+  | {
+      state: 'ready';
+      key_storage: KeyStorage;
+      /** The key file's folder, when `key_storage` is `key_file`. */
+      key_dir: string | null;
+      /** The core's own words (English) for what must stay visible; empty with the OS keyring. */
+      warnings: string[];
+    }
+  | {
+      state: 'unreadable';
+      code: 'store_unreadable';
+      reason: UnreadableReason;
+      /** The core's words, with `cipher_integrity_check` when it could run. */
+      message: string;
+      loss: RebuildLoss;
+    }
+  | { state: 'keyring_unavailable'; message: string }
+  | { state: 'error'; code: ErrorCode; message: string };
+
 /** Error codes the core sends today. The UI branches on these, never on message text. */
 export type KnownErrorCode =
   | 'invalid_config'
   | 'not_found'
   | 'no_data_dir'
-  | 'notice_version_mismatch';
+  | 'notice_version_mismatch'
+  | 'store_unreadable'
+  | 'keyring_unavailable'
+  | 'conflict'
+  | 'already_running'
+  | 'disk_full';
 
 /**
  * Codes produced on this side of the boundary: `ipc_failed` when the shell could not be

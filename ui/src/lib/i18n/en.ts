@@ -108,10 +108,51 @@ export const en = {
   'notice.error.changed': 'The notice changed while you were reading it. Please read the new version.',
   'notice.error.failed': 'Your acceptance could not be saved. Try again, or contact your administrator.',
 
+  'store.warning.title': "Heron's key is in a file on this computer",
+  'store.warning.body': 'Anyone who can read your files can read your cached mail.',
+  'store.warning.action': 'Ask IT to set up a keyring (Secret Service).',
+  'store.warning.keyDir': 'Key folder:',
+  'store.warning.dismissLabel': 'Dismiss this warning until Heron restarts',
+  'store.dismiss': 'Dismiss',
+  'store.rebuilt':
+    "Heron's local copy of your mail was rebuilt. Your mail downloads again from the server at the next sync.",
+  'store.rebuilt.dismissLabel': 'Dismiss this message',
+  'store.unreadable.title': "Heron can't open its local copy of your mail",
+  'store.unreadable.reason.key_missing':
+    "Its key is missing from the system keyring, so the encrypted copy on this computer can't be read. Heron never makes a new key for an existing copy.",
+  'store.unreadable.reason.wrong_key_or_damaged':
+    "The key in the system keyring doesn't open it, or the file is damaged.",
+  'store.unreadable.offer':
+    'You can rebuild it: Heron deletes the local copy and downloads your mail again from the server. Your mail on the server is not changed.',
+  'store.unreadable.loss.title': 'What would be deleted from this computer',
+  'store.unreadable.loss.database': 'Mail database',
+  'store.unreadable.loss.files': 'Downloaded messages and attachments',
+  'store.unreadable.loss.filesValue.one': '{size} in {count} file',
+  'store.unreadable.loss.filesValue.other': '{size} in {count} files',
+  'store.unreadable.loss.none': 'None',
+  'store.unreadable.unsentAtRisk':
+    "Unsent messages and drafts that were not saved to the server may be lost. Heron can't count them without the key.",
+  'store.unreadable.rebuild': 'Rebuild from the server',
+  'store.unreadable.rebuilding': 'Rebuilding…',
+  'store.details': 'Technical details',
+  'store.quit': 'Quit Heron',
+  'store.actionError.already_running':
+    'Another Heron (a window or heronctl) is using this data. Close it, then try again.',
+  'store.actionError.disk_full': 'The disk is full. Free some space, then try again.',
+  'store.actionError.failed':
+    "The local copy couldn't be rebuilt. Try again; if it keeps failing, contact IT.",
+  'store.keyring.title': "Heron can't reach the system keyring",
+  'store.keyring.body':
+    "Heron keeps the key to your local copy of mail in the system keyring, and the keyring can't be reached. Nothing was changed.",
+  'store.keyring.fix':
+    'Log in to a desktop session, or start a keyring (Secret Service, such as gnome-keyring), then open Heron again. If this keeps happening, contact IT.',
+
   'error.invalid_config.title': "Heron's configuration could not be read",
   'error.invalid_config.hint': 'Ask your administrator to check the managed configuration.',
   'error.not_found.title': 'Something Heron needs was not found',
   'error.not_found.hint': 'Try again. If it keeps happening, contact your administrator.',
+  'error.disk_full.title': 'The disk is full',
+  'error.disk_full.hint': 'Free some space on this computer, then try again.',
   'error.unknown.title': 'Something went wrong',
   'error.unknown.hint': 'Try again. If it keeps happening, contact your administrator.',
   'error.details': 'Details',
