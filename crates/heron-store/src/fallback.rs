@@ -76,7 +76,18 @@ impl KeyringWithFallback {
         let entry = master_key_entry(&data_dir);
         let keyring = || (Arc::clone(&self.keyring), KeyStorage::OsKeyring);
         let cause = match self.keyring.load(&entry) {
-            Ok(Some(_)) => return Ok(keyring()),
+            // Store::open reads the key again: served from here, not a second round trip
+            // to the Secret Service (a D-Bus session and a key exchange each time).
+            Ok(Some(key)) => {
+                return Ok((
+                    Arc::new(Remembered {
+                        inner: Arc::clone(&self.keyring),
+                        entry,
+                        secret: std::sync::Mutex::new(Some(key)),
+                    }),
+                    KeyStorage::OsKeyring,
+                ));
+            }
             Ok(None) => {
                 return Ok(match self.file_holding(&entry)? {
                     Some(file) => file,
@@ -174,5 +185,51 @@ impl KeyStore for KeyringAndKeyFile {
     fn delete(&self, entry: &str) -> Result<()> {
         self.keyring.delete(entry)?;
         self.key_file.delete(entry)
+    }
+}
+
+/// A key store that already read one entry: serves it from memory, and everything else
+/// (and every write) from the store it wraps.
+struct Remembered {
+    inner: Arc<dyn KeyStore>,
+    entry: String,
+    secret: std::sync::Mutex<Option<Zeroizing<Vec<u8>>>>,
+}
+
+impl Remembered {
+    fn slot(&self) -> std::sync::MutexGuard<'_, Option<Zeroizing<Vec<u8>>>> {
+        self.secret
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl KeyStore for Remembered {
+    fn load(&self, entry: &str) -> Result<Option<Zeroizing<Vec<u8>>>> {
+        if entry == self.entry
+            && let Some(secret) = self.slot().as_ref()
+        {
+            return Ok(Some(secret.clone()));
+        }
+        self.inner.load(entry)
+    }
+
+    fn store(&self, entry: &str, secret: &[u8]) -> Result<()> {
+        self.inner.store(entry, secret)?;
+        if entry == self.entry {
+            *self.slot() = Some(Zeroizing::new(secret.to_vec()));
+        }
+        Ok(())
+    }
+
+    fn delete(&self, entry: &str) -> Result<()> {
+        if entry == self.entry {
+            *self.slot() = None;
+        }
+        self.inner.delete(entry)
+    }
+
+    fn warning(&self) -> Option<String> {
+        self.inner.warning()
     }
 }

@@ -309,3 +309,59 @@ fn wipe_with_an_unreachable_keyring_and_no_key_file_refuses_before_deleting() {
     );
     assert_eq!(snapshot(&d.data), before, "files changed");
 }
+
+/// A keyring that counts reads of each entry.
+#[derive(Default)]
+struct CountingKeyring {
+    inner: MemKeyStore,
+    loads: std::sync::Mutex<Vec<String>>,
+}
+
+impl KeyStore for CountingKeyring {
+    fn load(&self, entry: &str) -> Result<Option<Zeroizing<Vec<u8>>>> {
+        self.loads.lock().unwrap().push(entry.to_owned());
+        self.inner.load(entry)
+    }
+    fn store(&self, entry: &str, secret: &[u8]) -> Result<()> {
+        self.inner.store(entry, secret)
+    }
+    fn delete(&self, entry: &str) -> Result<()> {
+        self.inner.delete(entry)
+    }
+}
+
+#[test]
+fn opening_reads_the_master_key_from_the_keyring_once() {
+    // Regression (resync time): each keyring read is a D-Bus round trip with a key
+    // exchange; choosing the place and then opening the store read the key twice.
+    let d = dirs();
+    let keyring = Arc::new(CountingKeyring::default());
+    let places = places(keyring.clone(), &d.keys);
+    drop(open_with(&places, &d.data, false).unwrap());
+    let entry = master_key_entry(&std::fs::canonicalize(&d.data).unwrap());
+    keyring.loads.lock().unwrap().clear();
+    let (mut store, _) = open_with(&places, &d.data, false).unwrap();
+    let reads = |k: &CountingKeyring| {
+        k.loads
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| **e == entry)
+            .count()
+    };
+    assert_eq!(reads(&keyring), 1);
+    // Other entries still come from the keyring, and a deleted key is not served on.
+    store
+        .store_account_secret(&account("a"), "password", &Secret::new("pw"))
+        .unwrap();
+    assert_eq!(
+        store
+            .load_account_secret(&account("a"), "password")
+            .unwrap()
+            .unwrap()
+            .expose(),
+        "pw"
+    );
+    store.wipe_all().unwrap();
+    assert!(keyring.inner.load(&entry).unwrap().is_none());
+}
