@@ -456,6 +456,13 @@ async fn authenticate(
                         mechanism: mechanism.to_owned(),
                     });
                 }
+                // The SASL message separates its fields with \x01: a control character in
+                // the token could add fields of its own (a different user, say).
+                if token.expose().chars().any(char::is_control) {
+                    return Err(ImapError::AuthenticationFailed {
+                        server_says: "the access token contains a control character".to_owned(),
+                    });
+                }
                 let auth = BearerAuth {
                     login,
                     token: token.expose(),

@@ -6,12 +6,15 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use heron_model::Secret;
 use lettre::transport::smtp::Error as LettreError;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::AsyncSmtpConnection;
 use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
 use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
+use lettre::transport::smtp::response::{Response, Severity};
 use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -135,15 +138,9 @@ pub async fn send_recorded(
             "The login name is empty or contains a line break".to_owned(),
         ));
     }
-    let (mechanisms, credentials) = match &opts.auth {
-        Auth::Password(p) => (
-            [Mechanism::Plain, Mechanism::Login].as_slice(),
-            Credentials::new(opts.login.clone(), p.expose().to_owned()),
-        ),
-        Auth::XOAuth2(t) => (
-            [Mechanism::Xoauth2].as_slice(),
-            Credentials::new(opts.login.clone(), t.expose().to_owned()),
-        ),
+    let mechanisms: &[Mechanism] = match &opts.auth {
+        Auth::Password(_) => &[Mechanism::Plain, Mechanism::Login],
+        Auth::XOAuth2(_) => &[Mechanism::Xoauth2],
     };
     if credentials_have_line_breaks(&opts.auth) {
         return Err(SmtpError::Invalid(
@@ -197,18 +194,20 @@ pub async fn send_recorded(
     }
 
     let result = async {
-        step(
-            opts.timeouts.command,
-            "logging in",
-            conn.auth(&[mechanism], &credentials),
-        )
-        .await?
-        .map_err(|e| match e.status() {
-            Some(_) => SmtpError::AuthenticationFailed {
-                server_says: server_words(&e),
-            },
-            None => connection_error(e, "logging in"),
-        })?;
+        step(opts.timeouts.command, "logging in", async {
+            match &opts.auth {
+                Auth::Password(password) => {
+                    let credentials =
+                        Credentials::new(opts.login.clone(), password.expose().to_owned());
+                    conn.auth(&[mechanism], &credentials)
+                        .await
+                        .map(drop)
+                        .map_err(auth_error)
+                }
+                Auth::XOAuth2(token) => auth_xoauth2(&mut conn, &opts.login, token.expose()).await,
+            }
+        })
+        .await??;
         step(
             opts.timeouts.command,
             "the sender",
@@ -263,6 +262,66 @@ pub async fn send_recorded(
         }
     }
     result
+}
+
+/// The longest SMTP command line, CRLF included (RFC 5321, section 4.5.3.1.4). An AUTH
+/// whose initial response would make it longer must send the response after the
+/// server's 334 instead (RFC 4954, section 4): servers cut longer lines (Postfix at
+/// 2048 bytes), and real OAuth tokens, Microsoft's at 1.5 to 2.5 KB, do not fit.
+const MAX_COMMAND_LINE: usize = 512;
+
+/// AUTH XOAUTH2, done here rather than by lettre, which gets two things wrong: it always
+/// puts the token on the AUTH line, however long, and it takes the challenge a server
+/// sends to refuse a token (a 334 carrying a JSON status, to be answered with an empty
+/// line before the final 535) for a client error, so a refused token looked like a
+/// lost connection and would have been retried instead of reported.
+async fn auth_xoauth2(
+    conn: &mut AsyncSmtpConnection,
+    login: &str,
+    token: &str,
+) -> Result<(), SmtpError> {
+    if token.contains(|c: char| c.is_ascii_control()) || login.contains('\x01') {
+        return Err(SmtpError::Invalid(
+            "The OAuth token or the login contains a control character".to_owned(),
+        ));
+    }
+    let response = BASE64.encode(format!("user={login}\x01auth=Bearer {token}\x01\x01"));
+    let with_initial = format!("AUTH XOAUTH2 {response}\r\n");
+    let mut reply = if with_initial.len() <= MAX_COMMAND_LINE {
+        conn.command(with_initial).await.map_err(auth_error)?
+    } else {
+        let go_ahead = conn.command("AUTH XOAUTH2\r\n").await.map_err(auth_error)?;
+        if !go_ahead.has_code(334) {
+            return Err(unexpected_auth_reply(&go_ahead));
+        }
+        conn.command(format!("{response}\r\n"))
+            .await
+            .map_err(auth_error)?
+    };
+    if reply.has_code(334) {
+        // The token was refused: the challenge says why, and the server waits for an
+        // empty line before its final answer, which is the error to report.
+        reply = conn.command("\r\n").await.map_err(auth_error)?;
+    }
+    if reply.code().severity == Severity::PositiveCompletion {
+        Ok(())
+    } else {
+        Err(unexpected_auth_reply(&reply))
+    }
+}
+
+/// A refusal of the login (any 4xx or 5xx), or a connection that failed during it.
+fn auth_error(e: LettreError) -> SmtpError {
+    match e.status() {
+        Some(_) => SmtpError::AuthenticationFailed {
+            server_says: server_words(&e),
+        },
+        None => connection_error(e, "logging in"),
+    }
+}
+
+fn unexpected_auth_reply(reply: &Response) -> SmtpError {
+    SmtpError::Protocol(format!("unexpected answer {} to AUTH", reply.code()))
 }
 
 /// Every line ending becomes CRLF. A bare LF or CR is how "SMTP smuggling" hides a

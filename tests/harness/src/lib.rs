@@ -6,10 +6,12 @@
 //! (CalDAV/CardDAV) and OpenLDAP (the company directory). Tests, benchmarks and the
 //! demo share it: [`Stack::ensure`] starts it or reuses the running one, and each test
 //! takes fresh users from [`Stack::add_user`] so parallel tests never see each other's
-//! mail.
+//! mail. Users log in with their password or with an OAuth 2.0 token from
+//! [`Stack::oauth_token`], which Dovecot validates itself (see [`oauth`]).
 
 pub mod directory_data;
 pub mod fault_proxy;
+pub mod oauth;
 pub mod seed;
 pub mod servers;
 pub mod smtp_stage_proxy;
@@ -21,7 +23,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
@@ -37,6 +39,17 @@ pub const DEFAULT_PORT_BASE: u16 = 31000;
 /// The users every stack has, with the people of the same uid in the directory.
 pub const DEFAULT_USERS: &[&str] = &["alice", "bob", "carol"];
 const LDAP_ADMIN_PASSWORD: &str = "heron-ldap-admin";
+
+/// The generation of the servers' configuration. [`Stack::ensure`] restarts a running
+/// stack whose configuration is older, so that a change reaches developer machines
+/// with a stack still running, not only CI's fresh ones; a newer one is reused as it
+/// is (it serves everything older code expects), so that two checkouts sharing a stack
+/// do not restart it under each other's tests. Raise it whenever a generated config
+/// changes in a way tests rely on.
+///
+/// 1: the first stack (a stack.json without a version is taken as this).
+/// 2: OAuth 2.0 logins (XOAUTH2, OAUTHBEARER) validated by Dovecot, see [`oauth`].
+pub const CONFIG_VERSION: u32 = 2;
 
 /// A mail (and calendar) account on the stack.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,6 +73,18 @@ pub struct StackInfo {
     pub pids: BTreeMap<String, u32>,
     /// The directory's admin DN password.
     pub ldap_admin_password: String,
+    /// The [`CONFIG_VERSION`] the servers were configured with.
+    #[serde(default = "first_config_version")]
+    pub config_version: u32,
+}
+
+fn first_config_version() -> u32 {
+    1
+}
+
+/// Whether a stack's servers run with everything this harness configures.
+fn config_is_current(info: &StackInfo) -> bool {
+    info.config_version >= CONFIG_VERSION
 }
 
 /// A running stack.
@@ -95,7 +120,9 @@ impl Stack {
         Self::ensure_at(&Self::default_dir(), Self::port_base()?)
     }
 
-    /// Starts the stack in `dir`, or reuses it when all its servers are running.
+    /// Starts the stack in `dir`, or reuses it when all its servers are running with a
+    /// configuration at least as new as [`CONFIG_VERSION`] (an older one is stopped and
+    /// started again with the current configuration; users and mail are kept).
     /// Safe to call from several processes at once: they serialise on a lock file.
     pub fn ensure_at(dir: &Path, port_base: u16) -> Result<Self> {
         std::fs::create_dir_all(dir)
@@ -105,7 +132,10 @@ impl Stack {
             root: dir.to_path_buf(),
         };
         if let Some(info) = read_info(dir)? {
-            if info.ports == Ports::from_base(port_base)? && running(&info) {
+            if info.ports == Ports::from_base(port_base)?
+                && config_is_current(&info)
+                && running(&info)
+            {
                 return Ok(Self { info, layout });
             }
             stop_pids(&info)?;
@@ -209,6 +239,38 @@ impl Stack {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// An OAuth 2.0 access token that logs `user` in over XOAUTH2 or OAUTHBEARER (IMAP,
+    /// and submission through Postfix) for `lifetime` from now. Fails for a user the
+    /// stack does not have, whose token Dovecot would refuse anyway.
+    pub fn oauth_token(&self, user: &User, lifetime: Duration) -> Result<String> {
+        if !self.has_user(&user.address)? {
+            bail!(
+                "{} is not a user of the stack; create it with add_user",
+                user.address
+            );
+        }
+        let claims = oauth::TokenClaims::new(&user.address, SystemTime::now(), lifetime);
+        self.sign_oauth_token(&claims)
+    }
+
+    /// A token with any claims, signed with the stack's key: for tests of what Dovecot
+    /// refuses (expired, another issuer, an account that does not exist).
+    pub fn sign_oauth_token(&self, claims: &oauth::TokenClaims) -> Result<String> {
+        let key = oauth::read_key(&oauth::files_in(&self.layout.oauth_dir()))?;
+        oauth::sign(&key, claims)
+    }
+
+    fn has_user(&self, address: &str) -> Result<bool> {
+        let users = self.layout.dovecot_users();
+        let text = std::fs::read_to_string(&users)
+            .with_context(|| format!("Cannot read {}", users.display()))?;
+        Ok(text.lines().any(|l| {
+            l.split(':')
+                .next()
+                .is_some_and(|u| u.eq_ignore_ascii_case(address))
+        }))
     }
 
     /// Fills a user's mailbox with generated mail and lets Dovecot index it.
@@ -378,7 +440,8 @@ fn start(dir: &Path, layout: &servers::Layout, port_base: u16) -> Result<StackIn
     let ports = Ports::from_base(port_base)?;
     ports.check_free()?;
     let tls = tls::ensure_pki(&dir.join("tls"))?;
-    servers::write_dovecot_config(layout, &ports, &tls)?;
+    let oauth_keys = oauth::ensure_key(&layout.oauth_dir(), servers::dovecot_owner()?)?;
+    servers::write_dovecot_config(layout, &ports, &tls, &oauth_keys)?;
     servers::write_postfix_config(layout, &ports, &tls)?;
     servers::write_radicale_config(layout, &ports, &tls)?;
     let ldif = directory_data::organisation_ldif(
@@ -397,6 +460,7 @@ fn start(dir: &Path, layout: &servers::Layout, port_base: u16) -> Result<StackIn
         ca_pem: tls.ca_pem.clone(),
         pids: BTreeMap::new(),
         ldap_admin_password: LDAP_ADMIN_PASSWORD.to_owned(),
+        config_version: CONFIG_VERSION,
     };
     if let Err(e) = start_servers(layout, &ports, &mut info.pids) {
         // Leave nothing half-started behind.
@@ -547,4 +611,47 @@ fn is_root() -> Result<bool> {
         .find_map(|l| l.strip_prefix("Uid:"))
         .and_then(|rest| rest.split_whitespace().nth(1))
         .is_some_and(|euid| euid == "0"))
+}
+
+#[cfg(test)]
+mod tests {
+    // Test code: a failed unwrap is a failed test.
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    /// What the first harness wrote: no config version.
+    const FIRST_STACK_JSON: &str = r#"{
+      "dir": "/tmp/heron-harness",
+      "ports": {"imap": 31143, "imaps": 31993, "submission": 31587, "submissions": 31465,
+                "lmtp": 31024, "sasl": 31012, "dav": 31232, "ldap": 31389, "ldaps": 31636},
+      "ca_pem": "/tmp/heron-harness/tls/ca.pem",
+      "pids": {"dovecot": 21490, "postfix": 21746, "radicale": 21753, "slapd": 21762},
+      "ldap_admin_password": "heron-ldap-admin"
+    }"#;
+
+    #[test]
+    fn a_stack_started_by_an_older_harness_is_restarted_not_forgotten() {
+        // It must still parse: a description that does not is taken as "no stack", and
+        // then its servers would keep the ports while a new stack tries to start.
+        let info: StackInfo = serde_json::from_str(FIRST_STACK_JSON).unwrap();
+        assert_eq!(info.config_version, 1);
+        assert_eq!(info.pids.len(), 4);
+        assert!(!config_is_current(&info));
+    }
+
+    #[test]
+    fn a_stack_as_new_or_newer_is_reused() {
+        let mut info: StackInfo = serde_json::from_str(FIRST_STACK_JSON).unwrap();
+        info.config_version = CONFIG_VERSION;
+        assert!(config_is_current(&info));
+        info.config_version = CONFIG_VERSION + 1;
+        assert!(
+            config_is_current(&info),
+            "a newer harness's stack serves older tests"
+        );
+        let written = serde_json::to_string(&info).unwrap();
+        let read: StackInfo = serde_json::from_str(&written).unwrap();
+        assert_eq!(read.config_version, CONFIG_VERSION + 1);
+    }
 }

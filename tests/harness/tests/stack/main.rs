@@ -20,6 +20,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
+mod oauth;
 mod smtp_stage_proxy;
 
 fn stack() -> Stack {
