@@ -477,6 +477,17 @@ impl Heron {
         let mut out = Vec::new();
         for account in &policy.accounts {
             let result = async {
+                // Most syncs find the outbox empty: then no keyring read, no TLS set-up
+                // and no durable write (recovering interrupted sends) at every sync.
+                let waiting = store.outbox(Some(&account.id))?.iter().any(|o| {
+                    matches!(
+                        o.state,
+                        OutboxState::Queued | OutboxState::Sending | OutboxState::Transmitting
+                    )
+                });
+                if !waiting {
+                    return Ok(OutboxReport::default());
+                }
                 let secret = store.load_account_secret(&account.id, credential_name(account))?;
                 let smtp = heron_sync::smtp_options(account, &policy.settings.security, secret)?;
                 let copy = sent_copy(store, account);
