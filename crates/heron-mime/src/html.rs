@@ -263,25 +263,9 @@ fn sanitize_inner(html: &str, ctx: &SanitizeContext) -> SanitizedHtml {
                     String::new()
                 };
                 pass.element(&tag.name, &mut attrs, &link_text);
-                out.push('<');
-                out.push_str(&tag.name);
-                for attr in &attrs {
-                    out.push(' ');
-                    out.push_str(&attr.name.local);
-                    out.push_str("=\"");
-                    escape_into(&attr.value, true, &mut out);
-                    out.push('"');
-                }
-                out.push('>');
+                push_start_tag(&tag.name, &attrs, &mut out);
             }
-            Token::TagToken(tag) => {
-                out.push_str("</");
-                out.push_str(&tag.name);
-                out.push('>');
-            }
-            Token::CharacterTokens(text) => escape_into(text, false, &mut out),
-            Token::NullCharacterToken => out.push('\u{FFFD}'),
-            _ => {}
+            other => push_token(other, &mut out),
         }
     }
     SanitizedHtml {
@@ -336,6 +320,34 @@ fn body_wrapper(html: &str) -> Option<String> {
     }
     out.push('>');
     Some(out)
+}
+
+/// Serialises a start tag with fully escaped attribute values.
+fn push_start_tag(name: &str, attrs: &[Attribute], out: &mut String) {
+    out.push('<');
+    out.push_str(name);
+    for attr in attrs {
+        out.push(' ');
+        out.push_str(&attr.name.local);
+        out.push_str("=\"");
+        escape_into(&attr.value, true, out);
+        out.push('"');
+    }
+    out.push('>');
+}
+
+/// Serialises any token but a start tag (comments and doctypes are dropped).
+fn push_token(token: &Token, out: &mut String) {
+    match token {
+        Token::TagToken(tag) if tag.kind == TagKind::EndTag => {
+            out.push_str("</");
+            out.push_str(&tag.name);
+            out.push('>');
+        }
+        Token::CharacterTokens(text) => escape_into(text, false, out),
+        Token::NullCharacterToken => out.push('\u{FFFD}'),
+        _ => {}
+    }
 }
 
 /// Collects the tokens of ammonia's output.
@@ -667,6 +679,96 @@ fn host_shown_in_text(text: &str) -> Option<String> {
     None
 }
 
+/// What [`prepare_for_view`] does to sanitised HTML as it is served to the isolated view.
+pub struct ViewRewrite<'a> {
+    /// Maps each link target (`http`, `https`, `mailto`) to the URL the view navigates to
+    /// instead: the shell's own scheme, so a click reaches Rust and never the network.
+    pub link: &'a mut dyn FnMut(&str) -> String,
+    /// When the user allowed remote content for this message: maps each remote URL to
+    /// the shell's proxy URL for it. `None` leaves remote content inert.
+    pub remote: Option<&'a mut dyn FnMut(&str) -> String>,
+}
+
+/// Rewrites HTML that [`sanitize_html`] produced for display: link targets and (when
+/// allowed) remote resources are replaced by the URLs `rewrite` gives. Only attribute
+/// values change; the markup is re-serialised with the same escaping, so this cannot
+/// add an element or an attribute the sanitiser did not allow.
+pub fn prepare_for_view(sanitized: &str, rewrite: &mut ViewRewrite<'_>) -> String {
+    let tokens = tokenize(sanitized);
+    let mut out = String::with_capacity(sanitized.len());
+    for token in &tokens {
+        match token {
+            Token::TagToken(tag) if tag.kind == TagKind::StartTag => {
+                let mut attrs = Vec::with_capacity(tag.attrs.len());
+                let mut style_extra = Vec::new();
+                for attr in &tag.attrs {
+                    let name = &*attr.name.local;
+                    let value = &*attr.value;
+                    if name == "href" {
+                        attrs.push(make_attr("href", &(rewrite.link)(value)));
+                        continue;
+                    }
+                    let Some(kind) = name.strip_prefix(REMOTE_ATTR_PREFIX) else {
+                        attrs.push(attr.clone());
+                        continue;
+                    };
+                    let Some(proxy) = rewrite.remote.as_mut() else {
+                        attrs.push(attr.clone());
+                        continue;
+                    };
+                    match kind {
+                        "src" | "background" | "poster" if is_remote(value) => {
+                            attrs.push(make_attr(kind, &proxy(value.trim())));
+                        }
+                        "srcset" => {
+                            let candidates: Vec<String> = value
+                                .split(',')
+                                .filter_map(|c| {
+                                    let mut words = c.split_whitespace();
+                                    let url = words.next().filter(|u| is_remote(u))?;
+                                    let rest: Vec<&str> = words.collect();
+                                    Some(format!("{} {}", proxy(url), rest.join(" ")))
+                                })
+                                .collect();
+                            if !candidates.is_empty() {
+                                attrs.push(make_attr("srcset", candidates.join(", ").trim()));
+                            }
+                        }
+                        "style" => {
+                            let proxied = RefCell::new(&mut **proxy);
+                            let decide = |u: &str| {
+                                if is_remote(u) {
+                                    UrlDecision::Keep((proxied.borrow_mut())(u.trim()))
+                                } else {
+                                    UrlDecision::Drop
+                                }
+                            };
+                            let filtered = filter_style(value, &decide);
+                            if !filtered.kept.is_empty() {
+                                style_extra.push(filtered.kept);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                if !style_extra.is_empty() {
+                    let extra = style_extra.join("; ");
+                    match attrs.iter_mut().find(|a| &*a.name.local == "style") {
+                        Some(style) => {
+                            let merged = format!("{}; {extra}", style.value);
+                            style.value = StrTendril::from_slice(&merged);
+                        }
+                        None => attrs.push(make_attr("style", &extra)),
+                    }
+                }
+                push_start_tag(&tag.name, &attrs, &mut out);
+            }
+            other => push_token(other, &mut out),
+        }
+    }
+    out
+}
+
 fn count_remote(kind: &str, value: &str) -> usize {
     match kind {
         "srcset" => value.split(',').filter(|c| is_remote(c.trim())).count(),
@@ -799,5 +901,58 @@ mod tests {
         assert_eq!(out.remote_items_blocked, 1);
         let again = sanitize_html(&out.html, &ctx());
         assert_eq!(again, out);
+    }
+    fn served(html: &str, remote: bool) -> String {
+        let sanitized = sanitize_html(html, &ctx()).html;
+        let mut links = 0;
+        let mut link = |_: &str| {
+            links += 1;
+            format!("heron-mail://t/link/{links}")
+        };
+        let mut proxies = Vec::new();
+        let mut proxy = |u: &str| {
+            proxies.push(u.to_owned());
+            format!("heron-mail://t/remote/{}", proxies.len())
+        };
+        let mut rewrite = ViewRewrite {
+            link: &mut link,
+            remote: if remote { Some(&mut proxy) } else { None },
+        };
+        prepare_for_view(&sanitized, &mut rewrite)
+    }
+
+    #[test]
+    fn served_links_go_to_the_shell_scheme() {
+        let out = served(r#"<a href="https://a.example/x?y=1&z=2">a</a>"#, false);
+        assert_eq!(
+            out,
+            r#"<a href="heron-mail://t/link/1" rel="noopener noreferrer">a</a>"#
+        );
+    }
+
+    #[test]
+    fn remote_content_stays_inert_until_allowed() {
+        let html = r#"<img src="https://t.example/p.gif"><div style="color: red; background-image: url(https://t.example/bg.png)">x</div><img srcset="https://t.example/a.png 1x, https://t.example/b.png 2x">"#;
+        let blocked = served(html, false);
+        for loading in [" src=", " srcset=", " background="] {
+            assert!(!blocked.contains(loading), "{blocked}");
+        }
+        assert!(blocked.contains(r#" style="color: red" "#), "{blocked}");
+        let allowed = served(html, true);
+        assert_eq!(
+            allowed,
+            r#"<img src="heron-mail://t/remote/1"><div style="color: red; background-image: url(&quot;heron-mail://t/remote/2&quot;)">x</div><img srcset="heron-mail://t/remote/3 1x, heron-mail://t/remote/4 2x">"#
+        );
+        assert!(!allowed.contains("t.example"), "{allowed}");
+    }
+
+    #[test]
+    fn serving_cannot_add_markup_through_attribute_values() {
+        let out = served(
+            r#"<img src="https://t.example/&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;">"#,
+            true,
+        );
+        assert!(!out.contains("<script"), "{out}");
+        assert_eq!(out.matches('<').count(), 1, "{out}");
     }
 }

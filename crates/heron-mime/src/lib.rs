@@ -33,11 +33,12 @@ pub use compose::{
     html_to_text, new_message_id, parse_address_list, reopen_draft, reply_seed,
 };
 pub use html::{
-    CID_SCHEME, REMOTE_ATTR_PREFIX, SanitizeContext, SanitizedHtml, cid_url, sanitize_html,
+    CID_SCHEME, REMOTE_ATTR_PREFIX, SanitizeContext, SanitizedHtml, ViewRewrite, cid_url,
+    prepare_for_view, sanitize_html,
 };
 pub use index::{IndexFields, MAX_INDEXED_TEXT, index_fields};
 pub use notes::{SecurityNote, escape_visible, safe_file_name};
-pub use parse::parse;
+pub use parse::{PartContent, parse, part_content};
 
 use serde::Serialize;
 

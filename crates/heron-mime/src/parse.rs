@@ -49,6 +49,67 @@ pub fn parse(raw: &[u8], opts: &ViewOptions) -> MessageView {
     }
 }
 
+/// The decoded bytes of one part of a message, found by the `part_path` the view model
+/// gave it (attachments, inline images, nested messages).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartContent {
+    /// Decoded content (a nested message's raw source for `message/rfc822`).
+    pub bytes: Vec<u8>,
+    /// Content type, lower case.
+    pub content_type: String,
+}
+
+/// Finds the part `part_path` of `raw` and returns its decoded content; `None` when the
+/// message has no such part. Never panics. Follows nested messages as [`parse`] does,
+/// within the same depth limit.
+pub fn part_content(raw: &[u8], part_path: &str, opts: &ViewOptions) -> Option<PartContent> {
+    if part_path.is_empty() {
+        return None;
+    }
+    let fallback = fallback_encoding(opts.fallback_charset.as_deref());
+    catch_unwind(AssertUnwindSafe(|| {
+        let fixed = fix_unlabeled_headers(raw, fallback);
+        let msg = MessageParser::new().parse(fixed.as_deref().unwrap_or(raw))?;
+        find_part(&msg, part_path, "", 0, opts)
+    }))
+    .ok()
+    .flatten()
+}
+
+fn find_part(
+    msg: &Message<'_>,
+    target: &str,
+    prefix: &str,
+    depth: usize,
+    opts: &ViewOptions,
+) -> Option<PartContent> {
+    let paths = part_paths(msg, prefix);
+    let content = |id: u32| {
+        let part = msg.parts.get(id as usize)?;
+        Some(PartContent {
+            bytes: body_bytes(&part.body).to_vec(),
+            content_type: content_type_of(part),
+        })
+    };
+    if let Some((id, _)) = paths.iter().find(|(_, p)| p.as_str() == target) {
+        return content(*id);
+    }
+    if depth + 1 > opts.limits.max_depth {
+        return None;
+    }
+    let (id, path) = paths
+        .iter()
+        .find(|(_, p)| target.starts_with(&format!("{p}.")))?;
+    match &msg.parts.get(*id as usize)?.body {
+        PartType::Message(nested) => find_part(nested, target, path, depth + 1, opts),
+        PartType::Binary(b) | PartType::InlineBinary(b) => {
+            let nested = MessageParser::new().parse(b.as_ref())?;
+            find_part(&nested, target, path, depth + 1, opts)
+        }
+        _ => None,
+    }
+}
+
 fn not_displayable(raw: &[u8], part_path: &str, reason: &str) -> MessageView {
     let cut = raw.get(..RAW_SOURCE_CAP).unwrap_or(raw);
     MessageView {
@@ -403,7 +464,7 @@ fn body_bytes<'a>(body: &'a PartType<'_>) -> &'a [u8] {
     match body {
         PartType::Text(t) | PartType::Html(t) => t.as_bytes(),
         PartType::Binary(b) | PartType::InlineBinary(b) => b,
-        PartType::Message(m) => &m.raw_message,
+        PartType::Message(m) => m.raw_message(),
         PartType::Multipart(_) => &[],
     }
 }

@@ -5,3 +5,4 @@
 
 mod corpus;
 mod hostile;
+mod parts;
