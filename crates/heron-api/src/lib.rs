@@ -8,6 +8,8 @@
 pub mod consent;
 pub mod local_data;
 pub mod mail;
+pub mod reader;
+pub mod remote;
 pub mod send;
 pub mod transport;
 mod watch;
@@ -25,6 +27,7 @@ use serde::Serialize;
 
 pub use consent::{AcceptedNotice, NoticeSource, PrivacyNoticeView};
 pub use local_data::{KeyLocations, LocalStoreState, RebuildLoss, UnreadableReason};
+pub use reader::{LinkRequest, ReaderView, RemoteScope, Served, ViewRequest};
 pub use transport::{AccountSummary, KeyStorage, PolicyEvent, StoreStatus};
 pub use watch::PolicyWatcher;
 
@@ -80,6 +83,9 @@ pub enum ErrorCode {
     Conflict,
     /// Another Heron (window or heronctl) is using this data directory.
     AlreadyRunning,
+    /// The action is risky (opening an executable attachment) and needs the user's
+    /// explicit confirmation; ask, then call again confirming.
+    ConfirmationRequired,
 }
 
 /// An error as it crosses the API boundary: `{code, message}`.
@@ -167,6 +173,8 @@ pub struct Heron {
     keys: KeyLocations,
     /// Where the last store opened keeps its key, for the UI's warning.
     store_status: Mutex<Option<StoreStatus>>,
+    /// The reader's memory: bodies shown, remote content allowed, attachments opened.
+    reader: reader::ReaderState,
 }
 
 fn os_user_from_env() -> OsUser {
@@ -210,6 +218,7 @@ impl Heron {
             data_dir: options.data_dir.clone(),
             keys: KeyLocations::new(options.keyring.clone(), options.key_dir.clone()),
             store_status: Mutex::new(None),
+            reader: reader::ReaderState::default(),
         })
     }
 

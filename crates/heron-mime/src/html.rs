@@ -608,6 +608,14 @@ impl PolicyPass {
     }
 }
 
+/// The warnings a link earns (the same checks the sanitiser makes for the message's
+/// notes): another host in its text, an IP-literal host, userinfo, an IDN host.
+pub fn link_warnings(href: &str, text: &str) -> Vec<SecurityNote> {
+    let mut notes = Vec::new();
+    check_url(href, text, &mut notes);
+    notes
+}
+
 /// Checks one link target against its visible text; pushes the notes it earns.
 pub(crate) fn check_url(href: &str, text: &str, notes: &mut Vec<SecurityNote>) {
     let Ok(url) = Url::parse(href.trim()) else {
@@ -681,22 +689,24 @@ fn host_shown_in_text(text: &str) -> Option<String> {
 
 /// What [`prepare_for_view`] does to sanitised HTML as it is served to the isolated view.
 pub struct ViewRewrite<'a> {
-    /// Maps each link target (`http`, `https`, `mailto`) to the URL the view navigates to
-    /// instead: the shell's own scheme, so a click reaches Rust and never the network.
-    pub link: &'a mut dyn FnMut(&str) -> String,
+    /// Maps each link target (`http`, `https`, `mailto`) and the link's visible text to
+    /// the URL the view navigates to instead: the shell's own scheme, so a click reaches
+    /// Rust and never the network.
+    pub link: &'a mut dyn FnMut(&str, &str) -> String,
     /// When the user allowed remote content for this message: maps each remote URL to
     /// the shell's proxy URL for it. `None` leaves remote content inert.
     pub remote: Option<&'a mut dyn FnMut(&str) -> String>,
 }
 
 /// Rewrites HTML that [`sanitize_html`] produced for display: link targets and (when
-/// allowed) remote resources are replaced by the URLs `rewrite` gives. Only attribute
+/// allowed) remote resources are replaced by the URLs `rewrite` gives; blocked remote
+/// resources are removed. Only attribute
 /// values change; the markup is re-serialised with the same escaping, so this cannot
 /// add an element or an attribute the sanitiser did not allow.
 pub fn prepare_for_view(sanitized: &str, rewrite: &mut ViewRewrite<'_>) -> String {
     let tokens = tokenize(sanitized);
     let mut out = String::with_capacity(sanitized.len());
-    for token in &tokens {
+    for (i, token) in tokens.iter().enumerate() {
         match token {
             Token::TagToken(tag) if tag.kind == TagKind::StartTag => {
                 let mut attrs = Vec::with_capacity(tag.attrs.len());
@@ -705,15 +715,17 @@ pub fn prepare_for_view(sanitized: &str, rewrite: &mut ViewRewrite<'_>) -> Strin
                     let name = &*attr.name.local;
                     let value = &*attr.value;
                     if name == "href" {
-                        attrs.push(make_attr("href", &(rewrite.link)(value)));
+                        let text = anchor_text(&tokens[i + 1..]);
+                        attrs.push(make_attr("href", &(rewrite.link)(value, &text)));
                         continue;
                     }
                     let Some(kind) = name.strip_prefix(REMOTE_ATTR_PREFIX) else {
                         attrs.push(attr.clone());
                         continue;
                     };
+                    // Blocked remote content is left out of the view altogether: what
+                    // the view is never given, no bug in it can load.
                     let Some(proxy) = rewrite.remote.as_mut() else {
-                        attrs.push(attr.clone());
                         continue;
                     };
                     match kind {
@@ -905,7 +917,7 @@ mod tests {
     fn served(html: &str, remote: bool) -> String {
         let sanitized = sanitize_html(html, &ctx()).html;
         let mut links = 0;
-        let mut link = |_: &str| {
+        let mut link = |_: &str, _: &str| {
             links += 1;
             format!("heron-mail://t/link/{links}")
         };
@@ -937,7 +949,8 @@ mod tests {
         for loading in [" src=", " srcset=", " background="] {
             assert!(!blocked.contains(loading), "{blocked}");
         }
-        assert!(blocked.contains(r#" style="color: red" "#), "{blocked}");
+        assert!(blocked.contains(r#" style="color: red">"#), "{blocked}");
+        assert!(!blocked.contains("t.example"), "{blocked}");
         let allowed = served(html, true);
         assert_eq!(
             allowed,

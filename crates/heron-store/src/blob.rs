@@ -491,7 +491,7 @@ impl Drop for OpenedAttachments {
 /// A file name from mail reduced to one harmless path component on every OS: no
 /// directory separators, no drive prefix or stream (`:`), no control or reserved
 /// characters, not a Windows device name, not `.`/`..`, at most 200 bytes.
-pub(crate) fn safe_base_name(file_name: &str) -> String {
+pub fn safe_base_name(file_name: &str) -> String {
     const RESERVED: &[&str] = &[
         "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8",
         "COM9", "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",

@@ -30,7 +30,7 @@ mod words;
 
 pub use blob::{
     BlobName, BlobReader, BlobStore, CHUNK as BLOB_CHUNK, INFO_BLOB_ENC, INFO_BLOB_NAME,
-    OpenedAttachments, from_read_error,
+    OpenedAttachments, from_read_error, safe_base_name,
 };
 pub use error::{LossReport, Result, StoreError};
 pub use fallback::{KeyStorage, KeyringWithFallback};

@@ -73,7 +73,7 @@ fn credential(account: &AccountConfig, secret: Option<Secret>) -> Result<Secret>
 
 /// TLS client settings from policy: platform roots plus the extra CA files, and the
 /// minimum version.
-fn tls_settings(security: &heron_policy::Security) -> Result<Arc<rustls::ClientConfig>> {
+pub fn tls_settings(security: &heron_policy::Security) -> Result<Arc<rustls::ClientConfig>> {
     let mut extra = Vec::new();
     for file in &security.extra_ca_files {
         extra.extend(heron_imap::read_pem_certificates(file).map_err(SyncError::Config)?);

@@ -13,7 +13,7 @@ pub mod oplog;
 pub mod outbox;
 pub mod push;
 
-pub use account::{imap_options, smtp_options};
+pub use account::{imap_options, smtp_options, tls_settings};
 pub use engine::{Phase, SyncEvent, SyncOptions, SyncReport, sync_account};
 pub use error::{Result, SyncError};
 pub use flags::{flags_from_imap, imap_flags};

@@ -285,6 +285,25 @@ impl Stack {
         Ok(report)
     }
 
+    /// Puts whole messages (raw RFC 5322 bytes, taken as they are, however broken) into
+    /// a user's Inbox, as a delivery would, and lets Dovecot index them.
+    pub fn put_in_inbox(&self, user: &User, messages: &[Vec<u8>]) -> Result<()> {
+        let maildir = self.layout.maildir(&user.address)?;
+        for sub in ["cur", "new", "tmp"] {
+            std::fs::create_dir_all(maildir.join(sub))?;
+        }
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_nanos();
+        for (i, raw) in messages.iter().enumerate() {
+            let name = format!("{stamp}.heron-put-{i}.localhost");
+            let tmp = maildir.join("tmp").join(&name);
+            std::fs::write(&tmp, raw)?;
+            std::fs::rename(&tmp, maildir.join("new").join(&name))?;
+        }
+        self.adopt_maildir(user, &maildir)
+    }
+
     /// Hands files written into a user's Maildir to the mail user and makes Dovecot
     /// see them (assigning UIDs).
     pub fn adopt_maildir(&self, user: &User, maildir: &Path) -> Result<()> {

@@ -13,6 +13,7 @@ use serde_json::json;
 
 mod consent;
 mod local_store;
+mod reader;
 mod send;
 mod store_key;
 

@@ -14,7 +14,7 @@ use heron_store::Store;
 
 /// Runs only with a session bus (the store keeps its key in the OS keyring);
 /// `cargo xtask test` provides one.
-fn keyring_available() -> bool {
+pub(crate) fn keyring_available() -> bool {
     if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
         eprintln!("SKIPPED: needs a session bus with a Secret Service (cargo xtask test runs one)");
         return false;
@@ -22,7 +22,7 @@ fn keyring_available() -> bool {
     true
 }
 
-fn machine(stack: &Stack, user: &User, dir: &Path) -> Heron {
+pub(crate) fn machine(stack: &Stack, user: &User, dir: &Path) -> Heron {
     let config = dir.join("config.json");
     std::fs::write(
         &config,
@@ -50,11 +50,11 @@ fn machine(stack: &Stack, user: &User, dir: &Path) -> Heron {
     heron
 }
 
-fn account() -> heron_model::AccountId {
+pub(crate) fn account() -> heron_model::AccountId {
     heron_model::AccountId::new("acct").unwrap()
 }
 
-fn runtime() -> tokio::runtime::Runtime {
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -1,0 +1,726 @@
+//! The reader: one message as the window shows it, and what the isolated body view
+//! loads. The view is a frame without scripts whose every URL is one of the shell's two
+//! schemes, answered here:
+//!
+//! - `heron-mail://<token>/body` the body document (sanitised HTML, links and allowed
+//!   remote content rewritten to the scheme, a CSP that forbids every network load);
+//! - `heron-mail://<token>/link/<n>` a click on the n-th link: nothing is loaded, the
+//!   shell is told (it checks the link and asks the user when it must);
+//! - `heron-mail://<token>/remote/<n>` the n-th remote image, fetched by Rust when the
+//!   user allowed remote content for the message or its sender;
+//! - `heron-cid://<token>/<content-id>` an inline image of the message.
+//!
+//! The token is random and names one shown message, so a body can reach nothing of
+//! another message, and nothing at all once the reader has moved on.
+
+use std::collections::{HashSet, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+
+use heron_mime::{
+    AttachmentView, CID_SCHEME, Mailbox, MessageView, SecurityNote, ViewOptions, ViewRewrite,
+};
+use heron_store::{MessageRowId, OpenedAttachments, OsRandom, RandomSource, Store, StoreError};
+use serde::{Deserialize, Serialize};
+
+use crate::local_data::store_error;
+use crate::mail::MessageRow;
+use crate::{ApiError, ErrorCode, Heron};
+
+/// The scheme of the body document, link clicks and remote content.
+pub const MAIL_SCHEME: &str = "heron-mail";
+
+/// The body document's Content-Security-Policy: nothing runs, nothing loads from the
+/// network, images only from the message itself (and `data:`).
+pub const BODY_CSP: &str = "default-src 'none'; script-src 'none'; object-src 'none'; \
+     style-src 'unsafe-inline'; img-src data: heron-cid: heron-mail:; font-src 'none'; \
+     media-src 'none'; connect-src 'none'; frame-src 'none'; child-src 'none'; \
+     worker-src 'none'; manifest-src 'none'; form-action 'none'; base-uri 'none'; \
+     frame-ancestors 'self' tauri: http://tauri.localhost";
+
+/// How many shown bodies keep their token; older ones answer "not found".
+const BODY_TOKENS: usize = 32;
+
+/// Remote content: how many bytes one item may have.
+pub const REMOTE_ITEM_MAX_BYTES: usize = 5 * 1024 * 1024;
+
+/// The setting (in the encrypted store) listing senders whose remote content loads.
+const REMOTE_SENDERS_SETTING: &str = "reader.remote_content_senders";
+
+/// Remote content of the message in the reader.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RemoteContent {
+    /// Remote images and styles made inert in this message.
+    pub blocked: usize,
+    /// Loaded for this message (by the user, or because the sender is allowed).
+    pub loaded: bool,
+    /// Whether the policy lets the user allow remote content at all.
+    pub may_allow: bool,
+}
+
+/// A message forwarded inside the one shown.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NestedSummary {
+    /// Its part path.
+    pub part_path: String,
+    /// Its subject.
+    pub subject: String,
+    /// Its sender.
+    pub sender: Mailbox,
+}
+
+/// What the reader shows of one message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ReaderView {
+    /// The list row.
+    pub summary: MessageRow,
+    /// Account id.
+    pub account: String,
+    /// The folder's name.
+    pub folder_name: String,
+    /// False while only the headers are stored.
+    pub downloaded: bool,
+    /// The sender: display name and address, both always shown.
+    pub sender: Mailbox,
+    /// Every From address.
+    pub from: Vec<Mailbox>,
+    /// Reply-To.
+    pub reply_to: Vec<Mailbox>,
+    /// To.
+    pub to: Vec<Mailbox>,
+    /// Cc.
+    pub cc: Vec<Mailbox>,
+    /// The Date header, unix seconds.
+    pub date_unix: Option<i64>,
+    /// Subject, with hidden characters made visible.
+    pub subject: String,
+    /// The text body.
+    pub text_body: String,
+    /// The isolated body document; `None` for a message without HTML.
+    pub body_url: Option<String>,
+    /// Remote content state.
+    pub remote: RemoteContent,
+    /// Attachments.
+    pub attachments: Vec<AttachmentView>,
+    /// Security notes of the whole message.
+    pub security_notes: Vec<SecurityNote>,
+    /// Forwarded messages inside.
+    pub nested: Vec<NestedSummary>,
+}
+
+/// Whom an allowance of remote content covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RemoteScope {
+    /// This message, while the app runs.
+    Message,
+    /// Every message from this sender's address, remembered.
+    Sender,
+}
+
+/// A click on a link in a message body.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LinkRequest {
+    /// The link, canonical as the URL parser wrote it.
+    pub url: String,
+    /// Only `http`, `https` and `mailto` links may be opened.
+    pub allowed: bool,
+    /// Why the user must confirm first; empty when the link may open at once.
+    pub warnings: Vec<SecurityNote>,
+    /// The host as it will be contacted (punycode for an IDN host).
+    pub host: String,
+}
+
+/// A response of the body view's schemes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Served {
+    /// HTTP status.
+    pub status: u16,
+    /// Content-Type.
+    pub content_type: String,
+    /// Body.
+    pub body: Vec<u8>,
+}
+
+impl Served {
+    fn not_found() -> Self {
+        Self::status(404)
+    }
+
+    fn status(status: u16) -> Self {
+        Self {
+            status,
+            content_type: "text/plain".to_owned(),
+            body: Vec::new(),
+        }
+    }
+}
+
+/// What a request of the body view asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ViewRequest {
+    /// Answer it with this.
+    Serve(Served),
+    /// The user clicked a link; answer 204 (the frame stays) and tell the UI.
+    Link(LinkRequest),
+    /// Remote content to fetch (allowed for this message); answer with what
+    /// [`fetch_remote`](crate::remote::fetch_remote) returns.
+    Remote(String),
+}
+
+/// One body being shown.
+#[derive(Debug)]
+struct ShownBody {
+    token: String,
+    message: i64,
+    /// Link targets and their text, by index, as last served.
+    links: Vec<(String, String)>,
+    /// Remote URLs, by index, as last served (empty unless allowed).
+    remote: Vec<String>,
+}
+
+/// The reader's memory: bodies shown, messages whose remote content the user allowed in
+/// this run, attachments opened (their private folders live until the app ends).
+#[derive(Debug, Default)]
+pub(crate) struct ReaderState {
+    shown: Mutex<VecDeque<ShownBody>>,
+    remote_messages: Mutex<HashSet<i64>>,
+    opened: Mutex<Vec<OpenedAttachments>>,
+}
+
+fn random_token() -> Result<String, ApiError> {
+    let mut bytes = [0u8; 16];
+    OsRandom.fill(&mut bytes).map_err(store_error)?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn view_options(token: &str) -> ViewOptions {
+    ViewOptions {
+        message_key: token.to_owned(),
+        ..ViewOptions::default()
+    }
+}
+
+fn raw_message(store: &Store, id: i64) -> Result<Option<Vec<u8>>, ApiError> {
+    match store.raw_message(MessageRowId(id)) {
+        Ok(raw) => Ok(raw.map(|r| r.to_vec())),
+        // A body lost with a power cut is downloaded again by the next sync.
+        Err(StoreError::BlobCorrupt { .. } | StoreError::Io { .. }) => Ok(None),
+        Err(e) => Err(store_error(e)),
+    }
+}
+
+fn no_message(id: i64) -> ApiError {
+    ApiError::new(ErrorCode::NotFound, format!("There is no message {id}"))
+}
+
+impl Heron {
+    fn remote_allowed_by_policy(&self) -> bool {
+        self.with_policy(|p| p.settings.features.remote_content)
+    }
+
+    fn remote_senders(store: &Store) -> Result<Vec<String>, ApiError> {
+        let raw = store
+            .setting(REMOTE_SENDERS_SETTING)
+            .map_err(store_error)?
+            .unwrap_or_default();
+        Ok(serde_json::from_str(&raw).unwrap_or_default())
+    }
+
+    fn remote_loaded(&self, store: &Store, id: i64, sender: &str) -> Result<bool, ApiError> {
+        if !self.remote_allowed_by_policy() {
+            return Ok(false);
+        }
+        let by_message = self
+            .reader
+            .remote_messages
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(&id);
+        let sender = sender.to_ascii_lowercase();
+        Ok(by_message || (!sender.is_empty() && Self::remote_senders(store)?.contains(&sender)))
+    }
+
+    /// One message for the reader. Its body gets a fresh token; the previous tokens of
+    /// the same message stop working.
+    pub fn read_message(&self, store: &Store, id: i64) -> Result<ReaderView, ApiError> {
+        let summary = store
+            .message(MessageRowId(id))
+            .map_err(store_error)?
+            .ok_or_else(|| no_message(id))?;
+        let location = store
+            .message_location(MessageRowId(id))
+            .map_err(store_error)?
+            .ok_or_else(|| no_message(id))?;
+        let token = random_token()?;
+        let raw = raw_message(store, id)?;
+        let downloaded = raw.is_some();
+        let view = raw
+            .map(|raw| heron_mime::parse(&raw, &view_options(&token)))
+            .unwrap_or_default();
+        let loaded = self.remote_loaded(store, id, &view.sender.address)?;
+        let body_url = view.html_body.as_ref().map(|_| {
+            let mut shown = self
+                .reader
+                .shown
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            shown.retain(|b| b.message != id);
+            if shown.len() >= BODY_TOKENS {
+                shown.pop_front();
+            }
+            shown.push_back(ShownBody {
+                token: token.clone(),
+                message: id,
+                links: Vec::new(),
+                remote: Vec::new(),
+            });
+            format!("{MAIL_SCHEME}://{token}/body")
+        });
+        Ok(reader_view(
+            summary.into(),
+            location.account.to_string(),
+            location.folder_name,
+            downloaded,
+            view,
+            body_url,
+            RemoteContent {
+                blocked: 0,
+                loaded,
+                may_allow: self.remote_allowed_by_policy(),
+            },
+        ))
+    }
+
+    /// Allows remote content for one message (this run) or its sender (remembered), and
+    /// returns the message again with it loaded.
+    pub fn allow_remote_content(
+        &self,
+        store: &mut Store,
+        id: i64,
+        scope: RemoteScope,
+    ) -> Result<ReaderView, ApiError> {
+        if !self.remote_allowed_by_policy() {
+            return Err(ApiError::new(
+                ErrorCode::SettingLocked,
+                "Your administrator does not allow loading remote content in messages",
+            ));
+        }
+        match scope {
+            RemoteScope::Message => {
+                self.reader
+                    .remote_messages
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .insert(id);
+            }
+            RemoteScope::Sender => {
+                let raw = raw_message(store, id)?.ok_or_else(|| no_message(id))?;
+                let view = heron_mime::parse(&raw, &ViewOptions::default());
+                let sender = view.sender.address.to_ascii_lowercase();
+                if sender.is_empty() || !view.security_notes.iter().all(allows_trusting_sender) {
+                    return Err(ApiError::new(
+                        ErrorCode::Conflict,
+                        "This message's sender cannot be trusted (its From is suspicious); \
+                         load its remote content for this message only",
+                    ));
+                }
+                let mut senders = Self::remote_senders(store)?;
+                if !senders.contains(&sender) {
+                    senders.push(sender);
+                    let json = serde_json::to_string(&senders).map_err(|e| {
+                        ApiError::new(ErrorCode::StorageFailed, format!("Cannot save: {e}"))
+                    })?;
+                    store
+                        .set_setting(REMOTE_SENDERS_SETTING, &json)
+                        .map_err(store_error)?;
+                }
+            }
+        }
+        self.read_message(store, id)
+    }
+
+    /// Answers a request of the isolated body view (`heron-mail:` or `heron-cid:`).
+    /// Anything not recognised is 404; nothing here ever touches the network.
+    pub fn view_request(&self, store: &Store, uri: &str) -> ViewRequest {
+        match self.view_request_inner(store, uri) {
+            Ok(request) => request,
+            Err(e) => {
+                eprintln!(
+                    "heron: the message view's request {uri:?} failed: {}",
+                    e.message
+                );
+                ViewRequest::Serve(Served::status(500))
+            }
+        }
+    }
+
+    fn view_request_inner(&self, store: &Store, uri: &str) -> Result<ViewRequest, ApiError> {
+        let Some((scheme, rest)) = uri.split_once("://") else {
+            return Ok(ViewRequest::Serve(Served::not_found()));
+        };
+        let rest = rest.split(['?', '#']).next().unwrap_or_default();
+        let (token, path) = rest.split_once('/').unwrap_or((rest, ""));
+        let Some(message) = self.shown_message(token) else {
+            return Ok(ViewRequest::Serve(Served::not_found()));
+        };
+        if scheme == CID_SCHEME {
+            return self
+                .inline_part(store, token, message, path)
+                .map(ViewRequest::Serve);
+        }
+        if scheme != MAIL_SCHEME {
+            return Ok(ViewRequest::Serve(Served::not_found()));
+        }
+        let index = |p: &str| p.parse::<usize>().ok();
+        match path.split_once('/') {
+            None if path == "body" => self
+                .body_document(store, token, message)
+                .map(ViewRequest::Serve),
+            Some(("link", n)) => Ok(self
+                .with_shown(token, |b| index(n).and_then(|i| b.links.get(i).cloned()))
+                .flatten()
+                .map_or(ViewRequest::Serve(Served::not_found()), |(href, text)| {
+                    ViewRequest::Link(link_request(&href, &text))
+                })),
+            Some(("remote", n)) => Ok(self
+                .with_shown(token, |b| index(n).and_then(|i| b.remote.get(i).cloned()))
+                .flatten()
+                .map_or(ViewRequest::Serve(Served::not_found()), ViewRequest::Remote)),
+            _ => Ok(ViewRequest::Serve(Served::not_found())),
+        }
+    }
+
+    fn shown_message(&self, token: &str) -> Option<i64> {
+        self.with_shown(token, |b| b.message)
+    }
+
+    fn with_shown<T>(&self, token: &str, f: impl FnOnce(&mut ShownBody) -> T) -> Option<T> {
+        let mut shown = self
+            .reader
+            .shown
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        shown.iter_mut().find(|b| b.token == token).map(f)
+    }
+
+    fn body_document(&self, store: &Store, token: &str, id: i64) -> Result<Served, ApiError> {
+        let Some(raw) = raw_message(store, id)? else {
+            return Ok(Served::not_found());
+        };
+        let view = heron_mime::parse(&raw, &view_options(token));
+        let Some(html) = view.html_body.as_deref() else {
+            return Ok(Served::not_found());
+        };
+        let remote_on = self.remote_loaded(store, id, &view.sender.address)?;
+        let mut links = Vec::new();
+        let mut remote = Vec::new();
+        let mut link = |href: &str, text: &str| {
+            links.push((href.to_owned(), text.to_owned()));
+            format!("{MAIL_SCHEME}://{token}/link/{}", links.len() - 1)
+        };
+        let mut proxy = |url: &str| {
+            remote.push(url.to_owned());
+            format!("{MAIL_SCHEME}://{token}/remote/{}", remote.len() - 1)
+        };
+        let body = heron_mime::prepare_for_view(
+            html,
+            &mut ViewRewrite {
+                link: &mut link,
+                remote: if remote_on { Some(&mut proxy) } else { None },
+            },
+        );
+        self.with_shown(token, |b| {
+            b.links = links;
+            b.remote = remote;
+        });
+        Ok(Served {
+            status: 200,
+            content_type: "text/html; charset=utf-8".to_owned(),
+            body: body_document(&body).into_bytes(),
+        })
+    }
+
+    fn inline_part(
+        &self,
+        store: &Store,
+        token: &str,
+        id: i64,
+        content_id: &str,
+    ) -> Result<Served, ApiError> {
+        let Some(raw) = raw_message(store, id)? else {
+            return Ok(Served::not_found());
+        };
+        let view = heron_mime::parse(&raw, &view_options(token));
+        let wanted = percent_decode(content_id);
+        let Some(part) = view
+            .attachments
+            .iter()
+            .find(|a| a.content_id.as_deref() == Some(wanted.as_str()))
+        else {
+            return Ok(Served::not_found());
+        };
+        if !is_raster_image(&part.content_type) {
+            return Ok(Served::not_found());
+        }
+        Ok(
+            match heron_mime::part_content(&raw, &part.part_path, &view_options(token)) {
+                Some(content) => Served {
+                    status: 200,
+                    content_type: part.content_type.clone(),
+                    body: content.bytes,
+                },
+                None => Served::not_found(),
+            },
+        )
+    }
+
+    /// An attachment's name, type and bytes.
+    fn attachment(
+        store: &Store,
+        id: i64,
+        part_path: &str,
+    ) -> Result<(AttachmentView, Vec<u8>), ApiError> {
+        let raw = raw_message(store, id)?.ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::NotFound,
+                "This message is not downloaded yet; it will be with the next sync",
+            )
+        })?;
+        let opts = ViewOptions::default();
+        let view = heron_mime::parse(&raw, &opts);
+        let missing = || {
+            ApiError::new(
+                ErrorCode::NotFound,
+                format!("Message {id} has no attachment {part_path}"),
+            )
+        };
+        let info = all_attachments(&view)
+            .into_iter()
+            .find(|a| a.part_path == part_path)
+            .cloned()
+            .ok_or_else(missing)?;
+        let content = heron_mime::part_content(&raw, part_path, &opts).ok_or_else(missing)?;
+        Ok((info, content.bytes))
+    }
+
+    /// Saves an attachment into `dir` under its safe file name (never a path from the
+    /// mail; an existing file is not replaced, a number is added instead) and returns
+    /// the file written. The file appears complete or not at all.
+    pub fn save_attachment(
+        &self,
+        store: &Store,
+        id: i64,
+        part_path: &str,
+        dir: &Path,
+    ) -> Result<PathBuf, ApiError> {
+        let (info, bytes) = Self::attachment(store, id, part_path)?;
+        write_new_file(dir, &info.file_name, &bytes)
+    }
+
+    /// Writes an attachment into a private temporary folder for the OS to open, and
+    /// returns its path. A dangerous one (executable, script, double extension) needs
+    /// `confirmed`: without it the answer is [`ErrorCode::ConfirmationRequired`].
+    pub fn extract_attachment_to_open(
+        &self,
+        store: &Store,
+        id: i64,
+        part_path: &str,
+        confirmed: bool,
+    ) -> Result<PathBuf, ApiError> {
+        let (info, bytes) = Self::attachment(store, id, part_path)?;
+        if (info.dangerous || !info.warnings.is_empty()) && !confirmed {
+            return Err(ApiError::new(
+                ErrorCode::ConfirmationRequired,
+                format!(
+                    "{} could harm this computer; opening it needs your confirmation",
+                    info.file_name
+                ),
+            ));
+        }
+        let folder = store
+            .open_attachments_folder(MessageRowId(id), &mut OsRandom)
+            .map_err(store_error)?;
+        let path = write_new_file(folder.dir(), &info.file_name, &bytes)?;
+        self.reader
+            .opened
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(folder);
+        Ok(path)
+    }
+}
+
+/// A From the user may trust for "always load from this sender": no spoofing note.
+fn allows_trusting_sender(note: &SecurityNote) -> bool {
+    !matches!(
+        note,
+        SecurityNote::MissingFrom
+            | SecurityNote::EncodedWordHidesAddress { .. }
+            | SecurityNote::ControlCharsInSender { .. }
+            | SecurityNote::SeveralFromAddresses { .. }
+            | SecurityNote::DisplayNameContainsOtherAddress { .. }
+            | SecurityNote::SenderDiffersFromFrom { .. }
+    )
+}
+
+/// Attachments of the message and of the messages nested in it.
+fn all_attachments(view: &MessageView) -> Vec<&AttachmentView> {
+    let mut out: Vec<&AttachmentView> = view.attachments.iter().collect();
+    for nested in &view.nested_messages {
+        out.extend(all_attachments(&nested.view));
+    }
+    out
+}
+
+fn reader_view(
+    summary: MessageRow,
+    account: String,
+    folder_name: String,
+    downloaded: bool,
+    view: MessageView,
+    body_url: Option<String>,
+    remote: RemoteContent,
+) -> ReaderView {
+    ReaderView {
+        summary,
+        account,
+        folder_name,
+        downloaded,
+        sender: view.sender,
+        from: view.from,
+        reply_to: view.reply_to,
+        to: view.to,
+        cc: view.cc,
+        date_unix: view.date.map(|d| d.unix),
+        subject: view.subject,
+        text_body: view.text_body,
+        body_url,
+        remote: RemoteContent {
+            blocked: view.remote_items_blocked,
+            ..remote
+        },
+        attachments: view.attachments,
+        security_notes: view.security_notes,
+        nested: view
+            .nested_messages
+            .into_iter()
+            .map(|n| NestedSummary {
+                part_path: n.part_path,
+                subject: n.view.subject,
+                sender: n.view.sender,
+            })
+            .collect(),
+    }
+}
+
+/// Checks a clicked link: only web and mail links may open; the others are refused.
+pub fn link_request(href: &str, text: &str) -> LinkRequest {
+    match url::Url::parse(href.trim()) {
+        Ok(url) if matches!(url.scheme(), "http" | "https" | "mailto") => LinkRequest {
+            host: url.host_str().unwrap_or_default().to_owned(),
+            warnings: heron_mime::link_warnings(url.as_str(), text),
+            url: url.to_string(),
+            allowed: true,
+        },
+        _ => LinkRequest {
+            url: heron_mime::escape_visible(href),
+            allowed: false,
+            warnings: Vec::new(),
+            host: String::new(),
+        },
+    }
+}
+
+/// The document the isolated view loads: the sanitised body with the base style. The
+/// CSP is repeated in a meta element, in case a shell ever drops the header.
+fn body_document(body: &str) -> String {
+    format!(
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\">\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"{BODY_CSP}\">\
+         <meta name=\"referrer\" content=\"no-referrer\">\
+         <meta http-equiv=\"x-dns-prefetch-control\" content=\"off\">\
+         <meta name=\"color-scheme\" content=\"light\">\
+         <style>{BODY_STYLE}</style></head><body>{body}</body></html>"
+    )
+}
+
+/// Readable defaults that leave the sender's own styles in charge.
+const BODY_STYLE: &str = "html{background:#fff;color:#1f1f1f}\
+     body{margin:16px;font:14px/1.5 system-ui,-apple-system,'Segoe UI','Noto Sans',\
+     'Noto Sans CJK SC','Microsoft YaHei',sans-serif;overflow-wrap:anywhere}\
+     img{max-width:100%;height:auto}table{max-width:100%}\
+     pre{white-space:pre-wrap}blockquote{margin:0 0 0 8px;padding-left:12px;\
+     border-left:3px solid #c8c8c8;color:#555}a{color:#0b57d0}";
+
+fn is_raster_image(content_type: &str) -> bool {
+    matches!(
+        content_type,
+        "image/png" | "image/jpeg" | "image/jpg" | "image/gif" | "image/webp" | "image/bmp"
+    )
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| char::from(b).to_digit(16);
+        if bytes[i] == b'%'
+            && let (Some(h), Some(l)) = (
+                bytes.get(i + 1).and_then(|b| hex(*b)),
+                bytes.get(i + 2).and_then(|b| hex(*b)),
+            )
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Writes `bytes` as a new file `name` in `dir` (`name (2).ext` and so on when taken),
+/// through a temporary file, so a failure leaves nothing behind.
+fn write_new_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, ApiError> {
+    use std::io::Write as _;
+    let io_error = |path: &Path, e: std::io::Error| {
+        let code = if e.raw_os_error() == Some(28) {
+            ErrorCode::DiskFull
+        } else {
+            ErrorCode::StorageFailed
+        };
+        ApiError::new(code, format!("Cannot write {}: {e}", path.display()))
+    };
+    let name = heron_store::safe_base_name(name);
+    let (stem, ext) = match name.rsplit_once('.') {
+        Some((s, e)) if !s.is_empty() => (s.to_owned(), format!(".{e}")),
+        _ => (name.clone(), String::new()),
+    };
+    let mut temp = tempfile_in(dir).map_err(|e| io_error(dir, e))?;
+    temp.write_all(bytes)
+        .and_then(|()| temp.as_file().sync_all())
+        .map_err(|e| io_error(dir, e))?;
+    for n in 1..1000 {
+        let candidate = if n == 1 {
+            dir.join(&name)
+        } else {
+            dir.join(format!("{stem} ({n}){ext}"))
+        };
+        match temp.persist_noclobber(&candidate) {
+            Ok(_) => return Ok(candidate),
+            Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => temp = e.file,
+            Err(e) => return Err(io_error(&candidate, e.error)),
+        }
+    }
+    Err(ApiError::new(
+        ErrorCode::StorageFailed,
+        format!("{} has too many files named {name}", dir.display()),
+    ))
+}
+
+fn tempfile_in(dir: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+    tempfile::Builder::new().prefix(".heron-").tempfile_in(dir)
+}

@@ -1,0 +1,301 @@
+//! The reader against the real Dovecot: a message delivered there is synced, read, and
+//! its body served to the isolated view the way the shell serves it. What the view can
+//! load is only its own message's parts; remote content loads only once allowed, and
+//! then through Rust, bare; links come back to Rust; attachments are saved and opened
+//! under safe names only.
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::net::TcpListener;
+use std::sync::mpsc;
+
+use heron_api::{ErrorCode, RemoteScope, ViewRequest};
+use heron_harness::Stack;
+
+use super::send::{keyring_available, machine, runtime};
+
+/// A 1x1 PNG.
+const PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
+    0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xf8, 0xcf, 0xc0, 0xf0,
+    0x1f, 0x00, 0x05, 0x00, 0x01, 0xff, 0x89, 0x99, 0x3d, 0x1d, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45,
+    0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+];
+
+/// An HTTP server on loopback that answers every request with the PNG and reports each
+/// request's head: the remote image host of the test.
+fn image_host() -> (u16, mpsc::Receiver<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut head = String::new();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                head.push_str(&line);
+            }
+            let _ = tx.send(head);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: {}\r\nSet-Cookie: track=1\r\nConnection: close\r\n\r\n",
+                PNG.len()
+            );
+            let _ = stream.write_all(PNG);
+        }
+    });
+    (port, rx)
+}
+
+fn newsletter(image_port: u16) -> Vec<u8> {
+    let png_b64 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGP4z8DwHwAFAAH/iZk9HQAAAABJRU5ErkJggg==";
+    format!(
+        "Message-ID: <reader-news@example.test>\r\n\
+         From: Newsletter <news@shop.example>\r\n\
+         To: reader@example.test\r\n\
+         Subject: Weekly offers\r\n\
+         Date: Mon, 02 Mar 2026 10:00:00 +0000\r\n\
+         MIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"outer\"\r\n\r\n\
+         --outer\r\n\
+         Content-Type: multipart/related; boundary=\"rel\"\r\n\r\n\
+         --rel\r\n\
+         Content-Type: text/html; charset=utf-8\r\n\r\n\
+         <html><body><p>Offers</p><img src=\"cid:logo@shop\">\
+         <img src=\"http://127.0.0.1:{image_port}/pixel.png?u=reader\">\
+         <a href=\"https://evil.example/login\">https://www.bank.example/</a>\
+         <script>window.parent.pwned = 1</script></body></html>\r\n\
+         --rel\r\n\
+         Content-Type: image/png\r\n\
+         Content-ID: <logo@shop>\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\n\
+         {png_b64}\r\n\
+         --rel--\r\n\
+         --outer\r\n\
+         Content-Type: application/octet-stream; name=\"invoice.pdf.exe\"\r\n\
+         Content-Disposition: attachment; filename=\"invoice.pdf.exe\"\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\n\
+         TVqQAAMAAAAEAAAA\r\n\
+         --outer\r\n\
+         Content-Type: text/plain; name=\"../../notes.txt\"\r\n\
+         Content-Disposition: attachment; filename=\"../../notes.txt\"\r\n\r\n\
+         plain notes\r\n\
+         --outer--\r\n"
+    )
+    .into_bytes()
+}
+
+fn body_of(request: ViewRequest) -> String {
+    match request {
+        ViewRequest::Serve(served) => {
+            assert_eq!(served.status, 200);
+            String::from_utf8(served.body).unwrap()
+        }
+        other => panic!("expected a document, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_isolated_view_gets_only_its_message_and_remote_content_only_once_allowed() {
+    if !keyring_available() {
+        return;
+    }
+    let stack = Stack::ensure().unwrap();
+    let user = stack.add_user("reader").unwrap();
+    let (image_port, requests) = image_host();
+    stack
+        .put_in_inbox(&user, &[newsletter(image_port)])
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let heron = machine(&stack, &user, dir.path());
+    let mut store = heron.open_store().unwrap();
+    let rt = runtime();
+    rt.block_on(heron.sync_accounts(&mut store, &heron_sync::SyncOptions::default(), None))
+        .unwrap();
+    let id = heron_api::mail::list(&store, None, "INBOX", 10, None)
+        .unwrap()
+        .items[0]
+        .id;
+
+    let view = heron.read_message(&store, id).unwrap();
+    assert_eq!(view.sender.address, "news@shop.example");
+    assert_eq!((view.remote.blocked, view.remote.loaded), (1, false));
+    let body_url = view.body_url.clone().unwrap();
+    assert!(body_url.starts_with("heron-mail://"));
+    let body = body_of(heron.view_request(&store, &body_url));
+    assert!(body.contains("Content-Security-Policy"), "{body}");
+    assert!(!body.contains("<script"), "{body}");
+    assert!(
+        !body.contains("127.0.0.1"),
+        "the remote image is not even named: {body}"
+    );
+    assert!(
+        !body.contains("evil.example"),
+        "links go through the shell: {body}"
+    );
+    assert!(requests.try_recv().is_err(), "nothing was fetched");
+
+    // The inline image comes from the message, by the token of this view only.
+    let token = body_url
+        .trim_start_matches("heron-mail://")
+        .split('/')
+        .next()
+        .unwrap();
+    let inline = format!("heron-cid://{token}/logo@shop");
+    assert!(body.contains(&inline), "{body}");
+    match heron.view_request(&store, &inline) {
+        ViewRequest::Serve(s) => {
+            assert_eq!((s.status, s.content_type.as_str()), (200, "image/png"))
+        }
+        other => panic!("{other:?}"),
+    }
+    for foreign in [
+        "heron-cid://0000/logo@shop".to_owned(),
+        format!("heron-mail://{token}/../body"),
+        format!("heron-mail://{token}/remote/0"),
+        "file:///etc/passwd".to_owned(),
+    ] {
+        match heron.view_request(&store, &foreign) {
+            ViewRequest::Serve(s) => assert_eq!(s.status, 404, "{foreign}"),
+            other => panic!("{foreign}: {other:?}"),
+        }
+    }
+
+    // A click on the link comes back with the host it really goes to and why to ask.
+    match heron.view_request(&store, &format!("heron-mail://{token}/link/0")) {
+        ViewRequest::Link(link) => {
+            assert!(link.allowed);
+            assert_eq!(link.host, "evil.example");
+            let codes: Vec<&str> = link.warnings.iter().map(|w| w.code()).collect();
+            assert_eq!(codes, ["link_text_host_mismatch"]);
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // Allowed for this message: the image is served through the scheme, fetched by
+    // Rust with a bare request.
+    let view = heron
+        .allow_remote_content(&mut store, id, RemoteScope::Message)
+        .unwrap();
+    assert!(view.remote.loaded);
+    let token = view
+        .body_url
+        .as_deref()
+        .unwrap()
+        .trim_start_matches("heron-mail://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let body = body_of(heron.view_request(&store, view.body_url.as_deref().unwrap()));
+    let proxied = format!("heron-mail://{token}/remote/0");
+    assert!(body.contains(&format!("src=\"{proxied}\"")), "{body}");
+    let ViewRequest::Remote(url) = heron.view_request(&store, &proxied) else {
+        panic!("not a remote item");
+    };
+    assert_eq!(
+        url,
+        format!("http://127.0.0.1:{image_port}/pixel.png?u=reader")
+    );
+    let served = rt.block_on(heron_api::remote::fetch_remote(
+        &url,
+        heron.web_tls().unwrap(),
+    ));
+    assert_eq!((served.status, served.body.as_slice()), (200, PNG));
+    let head = requests.recv().unwrap().to_ascii_lowercase();
+    assert!(
+        head.starts_with("get /pixel.png?u=reader http/1.1"),
+        "{head}"
+    );
+    for leak in ["referer", "cookie", "origin", "authorization"] {
+        assert!(!head.contains(leak), "{leak} sent: {head}");
+    }
+
+    // The sender's allowance is remembered by the store: a new run loads it at once.
+    heron
+        .allow_remote_content(&mut store, id, RemoteScope::Sender)
+        .unwrap();
+    drop(store);
+    drop(heron);
+    let heron = machine(&stack, &user, dir.path());
+    let store = heron.open_store().unwrap();
+    assert!(heron.read_message(&store, id).unwrap().remote.loaded);
+}
+
+#[test]
+fn attachments_save_under_safe_names_and_dangerous_ones_open_only_when_confirmed() {
+    if !keyring_available() {
+        return;
+    }
+    let stack = Stack::ensure().unwrap();
+    let user = stack.add_user("attach").unwrap();
+    stack.put_in_inbox(&user, &[newsletter(9)]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let heron = machine(&stack, &user, dir.path());
+    let mut store = heron.open_store().unwrap();
+    runtime()
+        .block_on(heron.sync_accounts(&mut store, &heron_sync::SyncOptions::default(), None))
+        .unwrap();
+    let id = heron_api::mail::list(&store, None, "INBOX", 10, None)
+        .unwrap()
+        .items[0]
+        .id;
+    let view = heron.read_message(&store, id).unwrap();
+    let exe = view
+        .attachments
+        .iter()
+        .find(|a| a.file_name.contains("invoice"))
+        .unwrap();
+    assert!(exe.dangerous || !exe.warnings.is_empty());
+    let notes = view
+        .attachments
+        .iter()
+        .find(|a| a.file_name.contains("notes"))
+        .unwrap();
+
+    let downloads = tempfile::tempdir().unwrap();
+    let first = heron
+        .save_attachment(&store, id, &notes.part_path, downloads.path())
+        .unwrap();
+    let second = heron
+        .save_attachment(&store, id, &notes.part_path, downloads.path())
+        .unwrap();
+    assert_eq!(
+        first.parent().unwrap(),
+        downloads.path(),
+        "never a path from the mail"
+    );
+    assert_ne!(first, second, "an existing file is never replaced");
+    assert_eq!(std::fs::read(&second).unwrap(), b"plain notes");
+    let names: Vec<String> = std::fs::read_dir(downloads.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 2, "no temporary file is left: {names:?}");
+
+    let refused = heron
+        .extract_attachment_to_open(&store, id, &exe.part_path, false)
+        .unwrap_err();
+    assert_eq!(refused.code, ErrorCode::ConfirmationRequired);
+    let opened = heron
+        .extract_attachment_to_open(&store, id, &exe.part_path, true)
+        .unwrap();
+    assert!(
+        opened.starts_with(dir.path().join("data")),
+        "{}",
+        opened.display()
+    );
+    assert_eq!(std::fs::read(&opened).unwrap()[..2], *b"MZ");
+    assert_eq!(
+        heron
+            .save_attachment(&store, id, "9.9", downloads.path())
+            .unwrap_err()
+            .code,
+        ErrorCode::NotFound
+    );
+}
