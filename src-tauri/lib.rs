@@ -1,23 +1,56 @@
 //! Heron's desktop shell: window setup and Tauri commands.
 //!
-//! The shell holds no logic of its own: every command is a one-line wrapper over
-//! heron-api, and is `async` so nothing runs on the main thread.
+//! The shell holds no logic of its own: every command is a thin wrapper over heron-api,
+//! and is `async` so nothing runs on the main thread. Mail bodies are shown in a frame
+//! without scripts that loads only from the `heron-mail:` and `heron-cid:` schemes,
+//! answered here from heron-api's reader (see heron-api `reader`).
 
+mod worker;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use heron_api::Store;
+use heron_api::mail::{FolderView, MessageRow, MessageWindow};
 use heron_api::{
-    AcceptedNotice, AccountSummary, ApiError, Heron, HeronOptions, LocalStoreState,
-    PrivacyNoticeView,
+    AcceptedNotice, AccountSummary, ApiError, ErrorCode, Heron, HeronOptions, LinkRequest,
+    LocalStoreState, PrivacyNoticeView, ReaderView, RemoteScope, Served, ViewRequest,
 };
 use heron_model::{AppInfo, Profile};
+use tauri::{Emitter as _, Manager as _};
+use worker::{SyncState, Worker};
 
-/// What the commands share: the API context, or why it could not be opened. A bad
-/// configuration must not crash the app; the UI shows the error instead.
+/// What the commands share: the API context (or why it could not be opened: a bad
+/// configuration must not crash the app; the UI shows the error instead), the store
+/// connection the window reads through, and the background worker.
 struct AppState {
-    heron: Result<Heron, ApiError>,
+    heron: Result<Arc<Heron>, ApiError>,
+    store: Mutex<Option<Store>>,
+    worker: Worker,
 }
 
 impl AppState {
     fn heron(&self) -> Result<&Heron, ApiError> {
-        self.heron.as_ref().map_err(Clone::clone)
+        self.heron.as_deref().map_err(Clone::clone)
+    }
+
+    /// Runs `f` on the window's store connection, opening it on first use.
+    fn with_store<T>(
+        &self,
+        f: impl FnOnce(&Heron, &mut Store) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let heron = self.heron()?;
+        let mut guard = self.store.lock().unwrap_or_else(PoisonError::into_inner);
+        if guard.is_none() {
+            *guard = Some(heron.open_store()?);
+        }
+        match guard.as_mut() {
+            Some(store) => f(heron, store),
+            None => Err(ApiError::new(
+                ErrorCode::StorageFailed,
+                "The store is not open",
+            )),
+        }
     }
 }
 
@@ -43,13 +76,18 @@ async fn privacy_notice(state: State<'_>) -> Result<PrivacyNoticeView, ApiError>
     state.heron()?.privacy_notice()
 }
 
-/// The shell supplies the time, so heron-api stays deterministic under test.
+/// The shell supplies the time, so heron-api stays deterministic under test. Accepting
+/// lets the worker start syncing.
 #[tauri::command]
 async fn accept_privacy_notice(
     state: State<'_>,
     version: String,
 ) -> Result<AcceptedNotice, ApiError> {
-    state.heron()?.accept_privacy_notice(&version, unix_now())
+    let accepted = state
+        .heron()?
+        .accept_privacy_notice(&version, worker::unix_now())?;
+    state.worker.kick();
+    Ok(accepted)
 }
 
 /// What the window shows first about the local store: nothing, the key-file warning, or
@@ -62,7 +100,10 @@ async fn local_store_state(state: State<'_>) -> Result<LocalStoreState, ApiError
 /// Only ever rebuilds an unreadable store; heron-api refuses one that opens.
 #[tauri::command]
 async fn rebuild_local_store(state: State<'_>) -> Result<LocalStoreState, ApiError> {
-    state.heron()?.rebuild_local_store()
+    let rebuilt = state.heron()?.rebuild_local_store()?;
+    *state.store.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    state.worker.kick();
+    Ok(rebuilt)
 }
 
 /// Declining the privacy notice, or a local store that cannot be used, ends the app: a
@@ -72,17 +113,241 @@ async fn quit_app(app: tauri::AppHandle) {
     app.exit(0);
 }
 
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+#[tauri::command]
+async fn mail_folders(state: State<'_>) -> Result<Vec<FolderView>, ApiError> {
+    state.with_store(|_, store| heron_api::mail::folders(store, None))
+}
+
+#[tauri::command]
+async fn mail_window(
+    state: State<'_>,
+    folder: i64,
+    offset: u32,
+    limit: u32,
+) -> Result<MessageWindow, ApiError> {
+    state.with_store(|_, store| heron_api::mail::window(store, folder, offset, limit))
+}
+
+#[tauri::command]
+async fn read_message(state: State<'_>, id: i64) -> Result<ReaderView, ApiError> {
+    state.with_store(|heron, store| heron.read_message(store, id))
+}
+
+#[tauri::command]
+async fn search_mail(
+    state: State<'_>,
+    query: String,
+    limit: u32,
+) -> Result<Vec<MessageRow>, ApiError> {
+    state.with_store(|_, store| heron_api::mail::search(store, &query, limit.min(1000)))
+}
+
+/// Actions are applied to the store at once and queued for the server; the worker is
+/// kicked to replay them now.
+#[tauri::command]
+async fn set_flags(
+    state: State<'_>,
+    ids: Vec<i64>,
+    add: Vec<String>,
+    remove: Vec<String>,
+) -> Result<(), ApiError> {
+    let (add, remove) = (
+        heron_api::mail::flags_named(&add)?,
+        heron_api::mail::flags_named(&remove)?,
+    );
+    state.with_store(|_, store| heron_api::mail::flag(store, &ids, add, remove))?;
+    state.worker.kick();
+    Ok(())
+}
+
+#[tauri::command]
+async fn move_messages(state: State<'_>, ids: Vec<i64>, folder: i64) -> Result<(), ApiError> {
+    state.with_store(|_, store| heron_api::mail::move_to_folder(store, &ids, folder))?;
+    state.worker.kick();
+    Ok(())
+}
+
+#[tauri::command]
+async fn delete_messages(state: State<'_>, ids: Vec<i64>) -> Result<(), ApiError> {
+    state.with_store(|_, store| heron_api::mail::delete(store, &ids))?;
+    state.worker.kick();
+    Ok(())
+}
+
+#[tauri::command]
+async fn sync_now(state: State<'_>) -> Result<(), ApiError> {
+    state.heron()?;
+    state.worker.kick();
+    Ok(())
+}
+
+#[tauri::command]
+async fn sync_states(state: State<'_>) -> Result<Vec<SyncState>, ApiError> {
+    Ok(state.worker.states())
+}
+
+#[tauri::command]
+async fn allow_remote_content(
+    state: State<'_>,
+    id: i64,
+    scope: RemoteScope,
+) -> Result<ReaderView, ApiError> {
+    state.with_store(|heron, store| heron.allow_remote_content(store, id, scope))
+}
+
+/// Opens a web link from a message in the user's browser, after the UI asked when it
+/// had to. Only `http` and `https` links are handed to the OS.
+#[tauri::command]
+async fn open_link(url: String) -> Result<(), ApiError> {
+    let link = heron_api::reader::link_request(&url, "");
+    if !link.allowed || link.url.starts_with("mailto:") {
+        return Err(ApiError::new(
+            ErrorCode::InvalidValue,
+            "Only web links are opened in the browser",
+        ));
+    }
+    os_open(std::ffi::OsStr::new(&link.url))
+}
+
+/// Saves an attachment into the user's Downloads folder under its safe name and
+/// returns the path written.
+#[tauri::command]
+async fn save_attachment(
+    app: tauri::AppHandle,
+    state: State<'_>,
+    id: i64,
+    part_path: String,
+) -> Result<Option<String>, ApiError> {
+    let dir = app.path().download_dir().map_err(|e| {
+        ApiError::new(
+            ErrorCode::NoDataDir,
+            format!("There is no Downloads folder: {e}"),
+        )
+    })?;
+    std::fs::create_dir_all(&dir).map_err(|e| {
+        ApiError::new(
+            ErrorCode::StorageFailed,
+            format!("Cannot create {}: {e}", dir.display()),
+        )
+    })?;
+    let path =
+        state.with_store(|heron, store| heron.save_attachment(store, id, &part_path, &dir))?;
+    Ok(Some(path.display().to_string()))
+}
+
+/// Opens an attachment with the OS's program for its type, from a private temporary
+/// folder; a dangerous one only when `confirmed`.
+#[tauri::command]
+async fn open_attachment(
+    state: State<'_>,
+    id: i64,
+    part_path: String,
+    confirmed: bool,
+) -> Result<(), ApiError> {
+    let path: PathBuf = state.with_store(|heron, store| {
+        heron.extract_attachment_to_open(store, id, &part_path, confirmed)
+    })?;
+    os_open(path.as_os_str())
+}
+
+/// Hands a URL or a file to the desktop's opener, as one argument: no shell, nothing
+/// of it is interpreted on the way.
+fn os_open(target: &std::ffi::OsStr) -> Result<(), ApiError> {
+    let opener = if cfg!(target_os = "macos") {
+        "open"
+    } else if cfg!(windows) {
+        "explorer.exe"
+    } else {
+        "xdg-open"
+    };
+    std::process::Command::new(opener)
+        .arg(target)
+        .stdin(std::process::Stdio::null())
+        .spawn()
+        .map(drop)
+        .map_err(|e| {
+            ApiError::new(
+                ErrorCode::StorageFailed,
+                format!("Cannot run {opener}: {e}"),
+            )
+        })
+}
+
+/// Answers the isolated body view. The frame has no scripts and no capability; this is
+/// the only thing it can reach.
+fn answer_view(
+    app: &tauri::AppHandle,
+    request: &tauri::http::Request<Vec<u8>>,
+    responder: tauri::UriSchemeResponder,
+) {
+    let uri = request.uri().to_string();
+    let state = app.state::<AppState>();
+    let answer = state.with_store(|heron, store| Ok(heron.view_request(store, &uri)));
+    match answer {
+        Ok(ViewRequest::Serve(served)) => responder.respond(view_response(served)),
+        Ok(ViewRequest::Link(link)) => {
+            open_checked_link(app, link);
+            responder.respond(view_response(Served {
+                status: 204,
+                content_type: "text/plain".to_owned(),
+                body: Vec::new(),
+            }));
+        }
+        Ok(ViewRequest::Remote(url)) => {
+            let tls = state.heron().and_then(Heron::web_tls);
+            tauri::async_runtime::spawn(async move {
+                let served = match tls {
+                    Ok(tls) => heron_api::remote::fetch_remote(&url, tls).await,
+                    Err(_) => Served {
+                        status: 502,
+                        content_type: "text/plain".to_owned(),
+                        body: Vec::new(),
+                    },
+                };
+                responder.respond(view_response(served));
+            });
+        }
+        Err(e) => {
+            eprintln!("heron: the message view cannot be answered: {}", e.message);
+            responder.respond(view_response(Served {
+                status: 503,
+                content_type: "text/plain".to_owned(),
+                body: Vec::new(),
+            }));
+        }
+    }
+}
+
+/// A link clicked in a body: a plain web link opens at once; one that needs a look
+/// (another host than its text shows, an IDN or IP host) or a `mailto:` goes to the UI.
+fn open_checked_link(app: &tauri::AppHandle, link: LinkRequest) {
+    let web = link.url.starts_with("http://") || link.url.starts_with("https://");
+    if link.allowed
+        && web
+        && link.warnings.is_empty()
+        && let Err(e) = os_open(std::ffi::OsStr::new(&link.url))
+    {
+        eprintln!("heron: {}", e.message);
+    }
+    let _ = app.emit_to("main", "mail-link", link);
+}
+
+fn view_response(served: Served) -> tauri::http::Response<Vec<u8>> {
+    let response = tauri::http::Response::builder()
+        .status(served.status)
+        .header("Content-Type", served.content_type)
+        .header("Content-Security-Policy", heron_api::reader::BODY_CSP)
+        .header("X-Content-Type-Options", "nosniff")
+        .header("Referrer-Policy", "no-referrer")
+        .header("Cache-Control", "no-store")
+        .body(served.body);
+    response.unwrap_or_else(|_| tauri::http::Response::new(Vec::new()))
 }
 
 /// Builds and runs the app; returns the process exit code.
 pub fn run() -> std::process::ExitCode {
     let result = tauri::Builder::default()
         .setup(|app| {
-            use tauri::Manager as _;
             // The per-user data directory (on Linux ~/.local/share/<identifier>): user
             // settings, the privacy consent and the encrypted store.
             let data_dir = match app.path().app_data_dir() {
@@ -99,13 +364,30 @@ pub fn run() -> std::process::ExitCode {
                 // use it to escape the admin's locked settings.
                 ignore_config_env: !cfg!(debug_assertions),
                 ..HeronOptions::default()
-            });
+            })
+            .map(Arc::new);
             if let Err(e) = &heron {
                 eprintln!("heron: {}", e.message);
             }
-            app.manage(AppState { heron });
+            let worker = Worker::default();
+            if let Ok(heron) = &heron {
+                worker.clone().start(app.handle().clone(), heron.clone());
+            }
+            app.manage(AppState {
+                heron,
+                store: Mutex::new(None),
+                worker,
+            });
             Ok(())
         })
+        .register_asynchronous_uri_scheme_protocol(
+            heron_api::reader::MAIL_SCHEME,
+            |ctx, request, responder| answer_view(ctx.app_handle(), &request, responder),
+        )
+        .register_asynchronous_uri_scheme_protocol(
+            heron_mime_cid_scheme(),
+            |ctx, request, responder| answer_view(ctx.app_handle(), &request, responder),
+        )
         .invoke_handler(tauri::generate_handler![
             app_info,
             profile,
@@ -114,7 +396,20 @@ pub fn run() -> std::process::ExitCode {
             accept_privacy_notice,
             local_store_state,
             rebuild_local_store,
-            quit_app
+            quit_app,
+            mail_folders,
+            mail_window,
+            read_message,
+            search_mail,
+            set_flags,
+            move_messages,
+            delete_messages,
+            sync_now,
+            sync_states,
+            allow_remote_content,
+            open_link,
+            save_attachment,
+            open_attachment
         ])
         .run(tauri::generate_context!());
     match result {
@@ -124,6 +419,11 @@ pub fn run() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// The scheme inline images are served from (heron-mime writes `cid:` as it).
+fn heron_mime_cid_scheme() -> &'static str {
+    heron_api::reader::CID_SCHEME
 }
 
 #[cfg(test)]
@@ -154,6 +454,35 @@ mod tests {
                 assert!(!remote, "{directive} allows the remote origin {source}");
             }
         }
+    }
+
+    #[test]
+    fn mail_bodies_frame_only_from_the_scheme_and_their_csp_forbids_scripts_and_network() {
+        let conf = read_json("tauri.conf.json");
+        assert_eq!(conf["app"]["security"]["csp"]["frame-src"], "heron-mail:");
+        let csp = heron_api::reader::BODY_CSP;
+        let directive = |name: &str| {
+            csp.split(';')
+                .map(str::trim)
+                .find_map(|d| d.strip_prefix(name).map(str::trim))
+                .unwrap()
+                .to_owned()
+        };
+        for name in [
+            "default-src",
+            "script-src",
+            "connect-src",
+            "frame-src",
+            "font-src",
+            "media-src",
+            "object-src",
+            "form-action",
+            "base-uri",
+        ] {
+            assert_eq!(directive(name), "'none'", "{name}");
+        }
+        assert_eq!(directive("img-src"), "data: heron-cid: heron-mail:");
+        assert!(!csp.contains("http:") && !csp.contains("https:") && !csp.contains('*'));
     }
 
     #[test]

@@ -26,6 +26,7 @@ use heron_store::KeyStore;
 use serde::Serialize;
 
 pub use consent::{AcceptedNotice, NoticeSource, PrivacyNoticeView};
+pub use heron_store::Store;
 pub use local_data::{KeyLocations, LocalStoreState, RebuildLoss, UnreadableReason};
 pub use reader::{LinkRequest, ReaderView, RemoteScope, Served, ViewRequest};
 pub use transport::{AccountSummary, KeyStorage, PolicyEvent, StoreStatus};
@@ -99,7 +100,8 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+    /// An error of kind `code` with its message for people.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
             code,
             message: message.into(),

@@ -385,6 +385,40 @@ pub fn list(
     })
 }
 
+/// Rows `offset .. offset + items.len()` of a folder, newest first, and its size now.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MessageWindow {
+    /// Folder row id.
+    pub folder: i64,
+    /// Position of the first item.
+    pub offset: u32,
+    /// Messages in the folder.
+    pub total: u64,
+    /// The rows.
+    pub items: Vec<MessageRow>,
+}
+
+/// The most rows one window request returns.
+pub const MAX_WINDOW: u32 = 500;
+
+/// A window of a folder (by row id) for the virtualised list.
+pub fn window(
+    store: &Store,
+    folder: i64,
+    offset: u32,
+    limit: u32,
+) -> Result<MessageWindow, ApiError> {
+    let (total, items) = store
+        .folder_window(FolderId(folder), offset, limit.min(MAX_WINDOW))
+        .map_err(store_error)?;
+    Ok(MessageWindow {
+        folder,
+        offset,
+        total,
+        items: items.into_iter().map(MessageRow::from).collect(),
+    })
+}
+
 /// One message with its text (parsed from the stored raw message).
 pub fn show(store: &Store, id: i64) -> Result<MessageDetail, ApiError> {
     let id = MessageRowId(id);
@@ -480,6 +514,49 @@ pub fn move_to(store: &mut Store, ids: &[i64], target: &str) -> Result<Queued, A
         );
     }
     Ok(Queued { operations })
+}
+
+/// Moves messages to a folder given by its row id (the window's drag and drop). Every
+/// message must be in that folder's account: moving between accounts is refused.
+pub fn move_to_folder(store: &mut Store, ids: &[i64], folder: i64) -> Result<Queued, ApiError> {
+    let target = folders(store, None)?
+        .into_iter()
+        .find(|f| f.id == folder)
+        .ok_or_else(|| {
+            ApiError::new(ErrorCode::NotFound, format!("There is no folder {folder}"))
+        })?;
+    let groups = by_account(store, ids)?;
+    if groups
+        .iter()
+        .any(|(account, _)| account.as_str() != target.account)
+    {
+        return Err(ApiError::new(
+            ErrorCode::InvalidValue,
+            "Messages can only be moved to a folder of their own account",
+        ));
+    }
+    let mut operations = Vec::new();
+    for (account, ids) in groups {
+        operations.extend(
+            heron_sync::oplog::move_messages(store, &account, &ids, &target.name)
+                .map_err(sync_error)?,
+        );
+    }
+    Ok(Queued { operations })
+}
+
+/// Flags by their IMAP names (`\Seen`, `\Flagged`, ...), as the window sends them;
+/// an unknown name is refused rather than ignored.
+pub fn flags_named(names: &[String]) -> Result<Flags, ApiError> {
+    for name in names {
+        if heron_sync::flags_from_imap(std::slice::from_ref(name)) == Flags::default() {
+            return Err(ApiError::new(
+                ErrorCode::InvalidValue,
+                format!("{name:?} is not a flag Heron sets"),
+            ));
+        }
+    }
+    Ok(heron_sync::flags_from_imap(names))
 }
 
 /// Deletes messages (to Trash, or for good from Trash).

@@ -17,9 +17,8 @@ use std::collections::{HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
-use heron_mime::{
-    AttachmentView, CID_SCHEME, Mailbox, MessageView, SecurityNote, ViewOptions, ViewRewrite,
-};
+pub use heron_mime::CID_SCHEME;
+use heron_mime::{AttachmentView, Mailbox, MessageView, SecurityNote, ViewOptions, ViewRewrite};
 use heron_store::{MessageRowId, OpenedAttachments, OsRandom, RandomSource, Store, StoreError};
 use serde::{Deserialize, Serialize};
 
@@ -35,8 +34,7 @@ pub const MAIL_SCHEME: &str = "heron-mail";
 pub const BODY_CSP: &str = "default-src 'none'; script-src 'none'; object-src 'none'; \
      style-src 'unsafe-inline'; img-src data: heron-cid: heron-mail:; font-src 'none'; \
      media-src 'none'; connect-src 'none'; frame-src 'none'; child-src 'none'; \
-     worker-src 'none'; manifest-src 'none'; form-action 'none'; base-uri 'none'; \
-     frame-ancestors 'self' tauri: http://tauri.localhost";
+     worker-src 'none'; manifest-src 'none'; form-action 'none'; base-uri 'none'";
 
 /// How many shown bodies keep their token; older ones answer "not found".
 const BODY_TOKENS: usize = 32;

@@ -709,6 +709,30 @@ impl Store {
         Ok(Page { items, next })
     }
 
+    /// Rows `offset ..` of a folder, newest first, and how many the folder has: what a
+    /// virtualised list asks for as it scrolls to any position. Read from the
+    /// (folder, date, id) index, so an offset costs a walk of that index only.
+    pub fn folder_window(
+        &self,
+        folder: FolderId,
+        offset: u32,
+        limit: u32,
+    ) -> Result<(u64, Vec<MessageSummary>)> {
+        let total: i64 = self.conn.query_row(
+            "SELECT count(*) FROM messages INDEXED BY messages_folder_date WHERE folder = ?1",
+            [folder.0],
+            |r| r.get(0),
+        )?;
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {SUMMARY_COLUMNS} FROM messages AS m INDEXED BY messages_folder_date \
+             WHERE m.folder = ?1 ORDER BY m.date DESC, m.id DESC LIMIT ?2 OFFSET ?3"
+        ))?;
+        let items = st
+            .query_map(params![folder.0, limit, offset], summary_from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok((u64::try_from(total).unwrap_or_default(), items))
+    }
+
     /// Replaces a message's flags.
     pub fn set_flags(&mut self, id: MessageRowId, flags: Flags) -> Result<()> {
         let n = self.conn.execute(

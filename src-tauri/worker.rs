@@ -1,0 +1,306 @@
+//! The window's background mail work: one task that sends the outbox, replays the
+//! user's queued actions, syncs every account and then waits for new mail (IMAP IDLE),
+//! a kick from a command (sync now, an action queued, the privacy notice accepted), or
+//! a retry timer after a failure. It tells the UI what it does through events; the UI
+//! never polls.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use heron_api::Heron;
+use heron_api::mail::AccountSync;
+use heron_sync::{SyncEvent, SyncOptions};
+use serde::Serialize;
+use tauri::{AppHandle, Emitter as _};
+use tokio::sync::{Notify, broadcast};
+
+/// How long to wait for new mail before syncing anyway.
+const RESYNC_EVERY: Duration = Duration::from_secs(300);
+/// Retry delays after a failed sync: the n-th retry waits the n-th entry (then the last).
+const RETRY_DELAYS: [Duration; 5] = [
+    Duration::from_secs(5),
+    Duration::from_secs(15),
+    Duration::from_secs(30),
+    Duration::from_secs(60),
+    Duration::from_secs(120),
+];
+/// Progress events at most this often per account.
+const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+
+/// What the worker is doing for one account: the `sync-state` event.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SyncState {
+    pub account: String,
+    /// `idle`, `syncing`, `offline` or `error`.
+    pub state: &'static str,
+    pub error: Option<String>,
+    pub folder: Option<String>,
+    pub done: u64,
+    pub total: u64,
+    pub last_success: Option<i64>,
+}
+
+/// The `mail-changed` event: folders whose contents or counts changed.
+#[derive(Clone, Debug, Serialize)]
+pub struct MailChanged {
+    pub folders: Vec<i64>,
+}
+
+/// The `new-mail` event.
+#[derive(Clone, Debug, Serialize)]
+pub struct NewMail {
+    pub account: String,
+    pub folder: String,
+    pub count: u64,
+}
+
+/// The handle commands use: kick the worker, read the states.
+#[derive(Clone, Default)]
+pub struct Worker {
+    kick: Arc<Notify>,
+    states: Arc<Mutex<HashMap<String, SyncState>>>,
+}
+
+impl Worker {
+    /// Wakes the worker now (sync now, an action queued, consent given).
+    pub fn kick(&self) {
+        self.kick.notify_one();
+    }
+
+    /// The last state of every account.
+    pub fn states(&self) -> Vec<SyncState> {
+        let mut out: Vec<SyncState> = self
+            .states
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .cloned()
+            .collect();
+        out.sort_by(|a, b| a.account.cmp(&b.account));
+        out
+    }
+
+    fn set(&self, app: &AppHandle, state: SyncState) {
+        self.states
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(state.account.clone(), state.clone());
+        let _ = app.emit("sync-state", state);
+    }
+
+    fn last_success(&self, account: &str) -> Option<i64> {
+        self.states
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(account)
+            .and_then(|s| s.last_success)
+    }
+
+    /// Starts the worker on a thread of its own with a single-threaded runtime: its
+    /// store connection is used across awaits and cannot be shared between threads.
+    pub fn start(self, app: AppHandle, heron: Arc<Heron>) {
+        let spawned = std::thread::Builder::new()
+            .name("heron-mail-worker".to_owned())
+            .spawn(move || {
+                match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime.block_on(self.run(app, heron)),
+                    Err(e) => eprintln!("heron: the mail worker cannot start: {e}"),
+                }
+            });
+        if let Err(e) = spawned {
+            eprintln!("heron: the mail worker cannot start: {e}");
+        }
+    }
+
+    async fn run(self, app: AppHandle, heron: Arc<Heron>) {
+        let mut failures = 0usize;
+        let mut store = None;
+        loop {
+            let ready = heron.privacy_notice().is_ok_and(|n| !n.must_accept)
+                && !heron.accounts().is_empty();
+            if !ready {
+                self.kick.notified().await;
+                continue;
+            }
+            if store.is_none() {
+                match heron.open_store() {
+                    Ok(s) => store = Some(s),
+                    Err(e) => {
+                        // The window shows the store's own dialog; wait to be kicked.
+                        eprintln!(
+                            "heron: the mail worker cannot open the store: {}",
+                            e.message
+                        );
+                        self.kick.notified().await;
+                        continue;
+                    }
+                }
+            }
+            let Some(s) = store.as_mut() else { continue };
+            let ok = self.pass(&app, &heron, s).await;
+            failures = if ok { 0 } else { failures + 1 };
+            let wait = if ok {
+                RESYNC_EVERY
+            } else {
+                RETRY_DELAYS[(failures - 1).min(RETRY_DELAYS.len() - 1)]
+            };
+            let watch = async {
+                if ok {
+                    // IMAP IDLE on the first account's watched folders.
+                    let _ = heron.wait_for_mail(s, wait).await;
+                } else {
+                    tokio::time::sleep(wait).await;
+                }
+            };
+            tokio::select! {
+                () = self.kick.notified() => {}
+                () = watch => {}
+            }
+        }
+    }
+
+    /// One pass: outbox, queued actions, sync. True when every account synced.
+    async fn pass(&self, app: &AppHandle, heron: &Heron, store: &mut heron_api::Store) -> bool {
+        let accounts = heron.accounts();
+        for a in &accounts {
+            self.set(
+                app,
+                SyncState {
+                    account: a.id.clone(),
+                    state: "syncing",
+                    last_success: self.last_success(&a.id),
+                    ..SyncState::default()
+                },
+            );
+        }
+        if let Err(e) = heron.flush_outbox(store).await {
+            eprintln!("heron: sending the outbox failed: {}", e.message);
+        }
+        let (tx, rx) = broadcast::channel(4096);
+        let relay = tokio::spawn(relay_progress(self.clone(), app.clone(), rx));
+        let result = heron
+            .sync_accounts(store, &SyncOptions::default(), Some(&tx))
+            .await;
+        drop(tx);
+        let _ = relay.await;
+        let now = unix_now();
+        let all_ok = match result {
+            Ok(results) => results.iter().all(|r| self.finish(app, r, now)),
+            Err(e) => {
+                for a in &accounts {
+                    self.set(app, failed_state(&a.id, &e, self.last_success(&a.id)));
+                }
+                false
+            }
+        };
+        if let Ok(folders) = heron_api::mail::folders(store, None) {
+            let _ = app.emit(
+                "mail-changed",
+                MailChanged {
+                    folders: folders.iter().map(|f| f.id).collect(),
+                },
+            );
+        }
+        all_ok
+    }
+
+    fn finish(&self, app: &AppHandle, result: &AccountSync, now: i64) -> bool {
+        match &result.error {
+            None => {
+                self.set(
+                    app,
+                    SyncState {
+                        account: result.account.clone(),
+                        state: "idle",
+                        last_success: Some(now),
+                        ..SyncState::default()
+                    },
+                );
+                true
+            }
+            Some(e) => {
+                let last = self.last_success(&result.account);
+                self.set(app, failed_state(&result.account, e, last));
+                false
+            }
+        }
+    }
+}
+
+fn failed_state(account: &str, e: &heron_api::ApiError, last_success: Option<i64>) -> SyncState {
+    use heron_api::ErrorCode as C;
+    let offline = matches!(e.code, C::ServerUnreachable | C::ConnectionLost);
+    SyncState {
+        account: account.to_owned(),
+        state: if offline { "offline" } else { "error" },
+        error: Some(e.message.clone()),
+        last_success,
+        ..SyncState::default()
+    }
+}
+
+/// Turns the engine's events into `sync-state` progress (throttled) and `new-mail`.
+async fn relay_progress(worker: Worker, app: AppHandle, mut rx: broadcast::Receiver<SyncEvent>) {
+    let mut last_sent: HashMap<String, Instant> = HashMap::new();
+    loop {
+        match rx.recv().await {
+            Ok(SyncEvent::Progress {
+                account,
+                folder,
+                done,
+                total,
+                ..
+            }) => {
+                let due = last_sent
+                    .get(&account)
+                    .is_none_or(|t| t.elapsed() >= PROGRESS_EVERY);
+                if due || done == total {
+                    last_sent.insert(account.clone(), Instant::now());
+                    let last_success = worker.last_success(&account);
+                    worker.set(
+                        &app,
+                        SyncState {
+                            account,
+                            state: "syncing",
+                            folder: Some(folder),
+                            done,
+                            total,
+                            last_success,
+                            ..SyncState::default()
+                        },
+                    );
+                }
+            }
+            Ok(SyncEvent::NewMail {
+                account,
+                folder,
+                count,
+            }) => {
+                // The first sync of a run fills the store; only mail after that is new
+                // to the user.
+                if worker.last_success(&account).is_some() {
+                    let _ = app.emit(
+                        "new-mail",
+                        NewMail {
+                            account,
+                            folder,
+                            count,
+                        },
+                    );
+                }
+            }
+            Err(broadcast::error::RecvError::Lagged(_)) => {}
+            Err(broadcast::error::RecvError::Closed) => return,
+        }
+    }
+}
+
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
