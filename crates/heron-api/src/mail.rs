@@ -100,19 +100,19 @@ pub struct MessagePage {
     pub next: Option<(i64, i64)>,
 }
 
-/// One message with its text, for `show`.
+/// One message as the reader sees it, for `heronctl show`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct MessageDetail {
     /// The list row.
     pub summary: MessageRow,
     /// The folder's name.
     pub folder: String,
-    /// The plain-text body, when the message is downloaded.
-    pub text: Option<String>,
-    /// Attachments: (name, type, size).
-    pub attachments: Vec<(String, String, u64)>,
-    /// Security notes of the reading view, by code.
-    pub security_notes: Vec<String>,
+    /// False while only the headers are stored (the next sync downloads the body).
+    pub downloaded: bool,
+    /// The reader's view model: sender, recipients, date, text and sanitised HTML
+    /// bodies, attachments, nested messages and every security note. Empty until the
+    /// body is downloaded.
+    pub view: heron_mime::MessageView,
 }
 
 /// The outcome of syncing one account.
@@ -419,47 +419,31 @@ pub fn window(
     })
 }
 
-/// One message with its text (parsed from the stored raw message).
+/// One message with its view model (parsed from the stored raw message).
 pub fn show(store: &Store, id: i64) -> Result<MessageDetail, ApiError> {
-    let id = MessageRowId(id);
-    let summary = store.message(id).map_err(store_error)?.ok_or_else(|| {
-        ApiError::new(ErrorCode::NotFound, format!("There is no message {}", id.0))
-    })?;
-    let location = store
-        .message_location(id)
+    let missing = || ApiError::new(ErrorCode::NotFound, format!("There is no message {id}"));
+    let row = MessageRowId(id);
+    let summary = store
+        .message(row)
         .map_err(store_error)?
-        .ok_or_else(|| {
-            ApiError::new(ErrorCode::NotFound, format!("There is no message {}", id.0))
-        })?;
-    let raw = match store.raw_message(id) {
+        .ok_or_else(missing)?;
+    let location = store
+        .message_location(row)
+        .map_err(store_error)?
+        .ok_or_else(missing)?;
+    let raw = match store.raw_message(row) {
         Ok(raw) => raw,
         // A body lost with a power cut is downloaded again by the next sync.
         Err(StoreError::BlobCorrupt { .. } | StoreError::Io { .. }) => None,
         Err(e) => return Err(store_error(e)),
     };
-    let (text, attachments, security_notes) = match raw {
-        Some(raw) => {
-            let view = heron_mime::parse(&raw, &heron_mime::ViewOptions::default());
-            (
-                Some(view.text_body.clone()),
-                view.attachments
-                    .iter()
-                    .map(|a| (a.file_name.clone(), a.content_type.clone(), a.size as u64))
-                    .collect(),
-                view.security_notes
-                    .iter()
-                    .map(|n| n.code().to_owned())
-                    .collect(),
-            )
-        }
-        None => (None, Vec::new(), Vec::new()),
-    };
     Ok(MessageDetail {
         summary: summary.into(),
         folder: location.folder_name,
-        text,
-        attachments,
-        security_notes,
+        downloaded: raw.is_some(),
+        view: raw
+            .map(|raw| heron_mime::parse(&raw, &heron_mime::ViewOptions::default()))
+            .unwrap_or_default(),
     })
 }
 

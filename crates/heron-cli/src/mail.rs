@@ -88,19 +88,21 @@ pub(crate) fn run(heron: &Heron, command: &Command, json: bool) -> anyhow::Resul
                 println!("From: {} <{}>", m.summary.from_name, m.summary.from_addr);
                 println!("Subject: {}", m.summary.subject);
                 println!("Folder: {}  Flags: {}", m.folder, m.summary.flags.join(" "));
-                for note in &m.security_notes {
-                    println!("Warning: {note}");
+                for note in &m.view.security_notes {
+                    println!("Warning: {}", note.code());
                 }
-                for (name, kind, size) in &m.attachments {
-                    println!("Attachment: {name} ({kind}, {size} bytes)");
+                for a in &m.view.attachments {
+                    println!(
+                        "Attachment: {} ({}, {} bytes)",
+                        a.file_name, a.content_type, a.size
+                    );
                 }
                 println!();
-                println!(
-                    "{}",
-                    m.text
-                        .as_deref()
-                        .unwrap_or("(The body is not downloaded yet; run sync.)")
-                );
+                if m.downloaded {
+                    println!("{}", m.view.text_body);
+                } else {
+                    println!("(The body is not downloaded yet; run sync.)");
+                }
             }
         }
         Command::Search { query, limit } => {

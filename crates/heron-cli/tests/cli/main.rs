@@ -9,6 +9,7 @@ use std::process::{Command, Output};
 mod key_file;
 mod policies;
 mod send;
+mod show;
 mod sync;
 mod wipe;
 

@@ -15,7 +15,7 @@ use mail_parser::MimeHeaders as _;
 
 use crate::wipe::real_keyring;
 
-fn ctl(data: &Path, config: &Path, args: &[&str]) -> std::process::Output {
+pub(crate) fn ctl(data: &Path, config: &Path, args: &[&str]) -> std::process::Output {
     let mut all = vec![
         "--data-dir",
         data.to_str().unwrap(),
@@ -27,7 +27,7 @@ fn ctl(data: &Path, config: &Path, args: &[&str]) -> std::process::Output {
 }
 
 /// A data directory provisioned for `user`, with the privacy notice accepted.
-fn provisioned(stack: &Stack, user: &User, dir: &Path) -> (PathBuf, PathBuf) {
+pub(crate) fn provisioned(stack: &Stack, user: &User, dir: &Path) -> (PathBuf, PathBuf) {
     let config = dir.join("config.json");
     std::fs::write(
         &config,
