@@ -94,8 +94,12 @@ pub struct ReaderView {
     pub subject: String,
     /// The text body.
     pub text_body: String,
-    /// The isolated body document; `None` for a message without HTML.
+    /// The isolated body document; `None` for a message without HTML. Add
+    /// `?theme=dark` for the dark rendering.
     pub body_url: Option<String>,
+    /// Append an image attachment's part path to preview it (raster images only, in a
+    /// frame without scripts); `None` until the body is downloaded.
+    pub preview_base: Option<String>,
     /// Remote content state.
     pub remote: RemoteContent,
     /// Attachments.
@@ -257,7 +261,7 @@ impl Heron {
             .map(|raw| heron_mime::parse(&raw, &view_options(&token)))
             .unwrap_or_default();
         let loaded = self.remote_loaded(store, id, &view.sender.address)?;
-        let body_url = view.html_body.as_ref().map(|_| {
+        if downloaded {
             let mut shown = self
                 .reader
                 .shown
@@ -273,15 +277,19 @@ impl Heron {
                 links: Vec::new(),
                 remote: Vec::new(),
             });
-            format!("{MAIL_SCHEME}://{token}/body")
-        });
+        }
+        let body_url = view
+            .html_body
+            .as_ref()
+            .map(|_| format!("{MAIL_SCHEME}://{token}/body"));
+        let preview_base = downloaded.then(|| format!("{MAIL_SCHEME}://{token}/part/"));
         Ok(reader_view(
             summary.into(),
             location.account.to_string(),
             location.folder_name,
             downloaded,
             view,
-            body_url,
+            (body_url, preview_base),
             RemoteContent {
                 blocked: 0,
                 loaded,
@@ -357,7 +365,9 @@ impl Heron {
         let Some((scheme, rest)) = uri.split_once("://") else {
             return Ok(ViewRequest::Serve(Served::not_found()));
         };
-        let rest = rest.split(['?', '#']).next().unwrap_or_default();
+        let rest = rest.split('#').next().unwrap_or_default();
+        let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let dark = query.split('&').any(|p| p == "theme=dark");
         let (token, path) = rest.split_once('/').unwrap_or((rest, ""));
         let Some(message) = self.shown_message(token) else {
             return Ok(ViewRequest::Serve(Served::not_found()));
@@ -373,7 +383,10 @@ impl Heron {
         let index = |p: &str| p.parse::<usize>().ok();
         match path.split_once('/') {
             None if path == "body" => self
-                .body_document(store, token, message)
+                .body_document(store, token, message, dark)
+                .map(ViewRequest::Serve),
+            Some(("part", part_path)) => self
+                .preview_part(store, message, part_path)
                 .map(ViewRequest::Serve),
             Some(("link", n)) => Ok(self
                 .with_shown(token, |b| index(n).and_then(|i| b.links.get(i).cloned()))
@@ -402,7 +415,13 @@ impl Heron {
         shown.iter_mut().find(|b| b.token == token).map(f)
     }
 
-    fn body_document(&self, store: &Store, token: &str, id: i64) -> Result<Served, ApiError> {
+    fn body_document(
+        &self,
+        store: &Store,
+        token: &str,
+        id: i64,
+        dark: bool,
+    ) -> Result<Served, ApiError> {
         let Some(raw) = raw_message(store, id)? else {
             return Ok(Served::not_found());
         };
@@ -435,7 +454,7 @@ impl Heron {
         Ok(Served {
             status: 200,
             content_type: "text/html; charset=utf-8".to_owned(),
-            body: body_document(&body).into_bytes(),
+            body: body_document(&body, dark).into_bytes(),
         })
     }
 
@@ -471,6 +490,21 @@ impl Heron {
                 None => Served::not_found(),
             },
         )
+    }
+
+    /// An attachment shown in the app's preview: raster images only (nothing that can
+    /// run or load anything).
+    fn preview_part(&self, store: &Store, id: i64, part_path: &str) -> Result<Served, ApiError> {
+        match Self::attachment(store, id, &percent_decode(part_path)) {
+            Ok((info, bytes)) if is_raster_image(&info.content_type) => Ok(Served {
+                status: 200,
+                content_type: info.content_type,
+                body: bytes,
+            }),
+            Ok(_) => Ok(Served::status(415)),
+            Err(e) if e.code == ErrorCode::NotFound => Ok(Served::not_found()),
+            Err(e) => Err(e),
+        }
     }
 
     /// An attachment's name, type and bytes.
@@ -577,7 +611,7 @@ fn reader_view(
     folder_name: String,
     downloaded: bool,
     view: MessageView,
-    body_url: Option<String>,
+    (body_url, preview_base): (Option<String>, Option<String>),
     remote: RemoteContent,
 ) -> ReaderView {
     ReaderView {
@@ -594,6 +628,7 @@ fn reader_view(
         subject: view.subject,
         text_body: view.text_body,
         body_url,
+        preview_base,
         remote: RemoteContent {
             blocked: view.remote_items_blocked,
             ..remote
@@ -631,15 +666,19 @@ pub fn link_request(href: &str, text: &str) -> LinkRequest {
 }
 
 /// The document the isolated view loads: the sanitised body with the base style. The
-/// CSP is repeated in a meta element, in case a shell ever drops the header.
-fn body_document(body: &str) -> String {
+/// CSP is repeated in a meta element, in case a shell ever drops the header. In the
+/// dark theme the page is inverted and its images inverted back, so mail made for white
+/// paper stays readable with its colour relations kept (the reader offers the original
+/// colours too).
+fn body_document(body: &str, dark: bool) -> String {
+    let dark_style = if dark { DARK_STYLE } else { "" };
     format!(
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\">\
          <meta http-equiv=\"Content-Security-Policy\" content=\"{BODY_CSP}\">\
          <meta name=\"referrer\" content=\"no-referrer\">\
          <meta http-equiv=\"x-dns-prefetch-control\" content=\"off\">\
          <meta name=\"color-scheme\" content=\"light\">\
-         <style>{BODY_STYLE}</style></head><body>{body}</body></html>"
+         <style>{BODY_STYLE}{dark_style}</style></head><body>{body}</body></html>"
     )
 }
 
@@ -650,6 +689,10 @@ const BODY_STYLE: &str = "html{background:#fff;color:#1f1f1f}\
      img{max-width:100%;height:auto}table{max-width:100%}\
      pre{white-space:pre-wrap}blockquote{margin:0 0 0 8px;padding-left:12px;\
      border-left:3px solid #c8c8c8;color:#555}a{color:#0b57d0}";
+
+/// The dark rendering: invert lightness, keep hues; media inverted back.
+const DARK_STYLE: &str = "html{filter:invert(0.88) hue-rotate(180deg)}\
+     img,video,[style*=\"background-image\"]{filter:invert(1) hue-rotate(180deg)}";
 
 fn is_raster_image(content_type: &str) -> bool {
     matches!(

@@ -166,6 +166,24 @@ fn the_isolated_view_gets_only_its_message_and_remote_content_only_once_allowed(
         }
     }
 
+    // The dark rendering, and previews of raster images only.
+    let dark = body_of(heron.view_request(&store, &format!("{body_url}?theme=dark")));
+    assert!(dark.contains("invert(") && !body.contains("invert("));
+    let preview_base = view.preview_base.clone().unwrap();
+    assert!(view.attachments.iter().any(|a| a.content_type == "image/png"));
+    for a in &view.attachments {
+        let served = match heron.view_request(&store, &format!("{preview_base}{}", a.part_path)) {
+            ViewRequest::Serve(s) => s,
+            other => panic!("{other:?}"),
+        };
+        let want = if a.content_type == "image/png" {
+            200
+        } else {
+            415
+        };
+        assert_eq!(served.status, want, "{} {}", a.file_name, a.content_type);
+    }
+
     // A click on the link comes back with the host it really goes to and why to ask.
     match heron.view_request(&store, &format!("heron-mail://{token}/link/0")) {
         ViewRequest::Link(link) => {
