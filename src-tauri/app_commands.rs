@@ -23,4 +23,5 @@ const APP_COMMANDS: &[&str] = &[
     "open_link",
     "save_attachment",
     "open_attachment",
+    "notify_new_mail",
 ];

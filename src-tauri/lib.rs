@@ -5,7 +5,26 @@
 //! without scripts that loads only from the `heron-mail:` and `heron-cid:` schemes,
 //! answered here from heron-api's reader (see heron-api `reader`).
 
+#[cfg(target_os = "linux")]
+mod notify;
 mod worker;
+
+/// Desktop notifications elsewhere come with those platforms' packaging.
+#[cfg(not(target_os = "linux"))]
+mod notify {
+    #[derive(Clone)]
+    pub struct Notifier;
+
+    impl Notifier {
+        pub fn start(_app: tauri::AppHandle) -> Self {
+            Self
+        }
+
+        pub fn show(&self, _title: String, _body: String, _message: i64) -> Result<u32, String> {
+            Err("Notifications are not built for this platform yet".to_owned())
+        }
+    }
+}
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -27,6 +46,7 @@ struct AppState {
     heron: Result<Arc<Heron>, ApiError>,
     store: Mutex<Option<Store>>,
     worker: Worker,
+    notifier: notify::Notifier,
 }
 
 impl AppState {
@@ -273,6 +293,22 @@ fn os_open(target: &std::ffi::OsStr) -> Result<(), ApiError> {
         })
 }
 
+/// Shows a desktop notification for new mail in the user's language (the UI writes
+/// the text from the `new-mail` event); a click sends `open-message` with `message`.
+#[tauri::command]
+async fn notify_new_mail(
+    state: State<'_>,
+    title: String,
+    body: String,
+    message: i64,
+) -> Result<(), ApiError> {
+    state
+        .notifier
+        .show(title, body, message)
+        .map(drop)
+        .map_err(|e| ApiError::new(ErrorCode::ServerUnreachable, e))
+}
+
 /// Answers the isolated body view. The frame has no scripts and no capability; this is
 /// the only thing it can reach.
 fn answer_view(
@@ -377,6 +413,7 @@ pub fn run() -> std::process::ExitCode {
                 heron,
                 store: Mutex::new(None),
                 worker,
+                notifier: notify::Notifier::start(app.handle().clone()),
             });
             Ok(())
         })
@@ -409,7 +446,8 @@ pub fn run() -> std::process::ExitCode {
             allow_remote_content,
             open_link,
             save_attachment,
-            open_attachment
+            open_attachment,
+            notify_new_mail
         ])
         .run(tauri::generate_context!());
     match result {

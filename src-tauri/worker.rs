@@ -47,12 +47,28 @@ pub struct MailChanged {
     pub folders: Vec<i64>,
 }
 
-/// The `new-mail` event.
+/// The `new-mail` event: new messages in an Inbox after the first sync of the run.
 #[derive(Clone, Debug, Serialize)]
 pub struct NewMail {
     pub account: String,
+    /// The folder's name on the server.
     pub folder: String,
+    pub folder_id: i64,
     pub count: u64,
+    /// The newest of them: what a notification shows and a click opens.
+    pub newest: Option<NewestMessage>,
+    /// Whether the policy lets a notification show sender and subject; when not,
+    /// `newest` carries only the id.
+    pub show_content: bool,
+}
+
+/// The newest new message, as much of it as a notification may show.
+#[derive(Clone, Debug, Serialize)]
+pub struct NewestMessage {
+    pub id: i64,
+    pub from_name: String,
+    pub from_addr: String,
+    pub subject: String,
 }
 
 /// The handle commands use: kick the worker, read the states.
@@ -186,7 +202,8 @@ impl Worker {
             .sync_accounts(store, &SyncOptions::default(), Some(&tx))
             .await;
         drop(tx);
-        let _ = relay.await;
+        let arrived = relay.await.unwrap_or_default();
+        self.announce(app, heron, store, arrived);
         let now = unix_now();
         let all_ok = match result {
             Ok(results) => results.iter().all(|r| self.finish(app, r, now)),
@@ -206,6 +223,63 @@ impl Worker {
             );
         }
         all_ok
+    }
+
+    /// Emits `new-mail` for the Inboxes that received mail.
+    fn announce(
+        &self,
+        app: &AppHandle,
+        heron: &Heron,
+        store: &heron_api::Store,
+        arrived: Vec<(String, String, u64)>,
+    ) {
+        if arrived.is_empty() {
+            return;
+        }
+        let show_content = heron.policy().settings.features.notifications_show_content;
+        let Ok(folders) = heron_api::mail::folders(store, None) else {
+            return;
+        };
+        for (account, folder, count) in arrived {
+            let Some(f) = folders
+                .iter()
+                .find(|f| f.account == account && f.name == folder && f.special_use == "INBOX")
+            else {
+                continue;
+            };
+            let newest = heron_api::mail::window(store, f.id, 0, 1)
+                .ok()
+                .and_then(|w| w.items.into_iter().next())
+                .map(|m| NewestMessage {
+                    id: m.id,
+                    from_name: if show_content {
+                        m.from_name
+                    } else {
+                        String::new()
+                    },
+                    from_addr: if show_content {
+                        m.from_addr
+                    } else {
+                        String::new()
+                    },
+                    subject: if show_content {
+                        m.subject
+                    } else {
+                        String::new()
+                    },
+                });
+            let _ = app.emit(
+                "new-mail",
+                NewMail {
+                    account,
+                    folder,
+                    folder_id: f.id,
+                    count,
+                    newest,
+                    show_content,
+                },
+            );
+        }
     }
 
     fn finish(&self, app: &AppHandle, result: &AccountSync, now: i64) -> bool {
@@ -243,9 +317,15 @@ fn failed_state(account: &str, e: &heron_api::ApiError, last_success: Option<i64
     }
 }
 
-/// Turns the engine's events into `sync-state` progress (throttled) and `new-mail`.
-async fn relay_progress(worker: Worker, app: AppHandle, mut rx: broadcast::Receiver<SyncEvent>) {
+/// Turns the engine's events into `sync-state` progress (throttled), and collects the
+/// folders with new mail: (account, folder, count).
+async fn relay_progress(
+    worker: Worker,
+    app: AppHandle,
+    mut rx: broadcast::Receiver<SyncEvent>,
+) -> Vec<(String, String, u64)> {
     let mut last_sent: HashMap<String, Instant> = HashMap::new();
+    let mut arrived = Vec::new();
     loop {
         match rx.recv().await {
             Ok(SyncEvent::Progress {
@@ -283,18 +363,11 @@ async fn relay_progress(worker: Worker, app: AppHandle, mut rx: broadcast::Recei
                 // The first sync of a run fills the store; only mail after that is new
                 // to the user.
                 if worker.last_success(&account).is_some() {
-                    let _ = app.emit(
-                        "new-mail",
-                        NewMail {
-                            account,
-                            folder,
-                            count,
-                        },
-                    );
+                    arrived.push((account, folder, count));
                 }
             }
             Err(broadcast::error::RecvError::Lagged(_)) => {}
-            Err(broadcast::error::RecvError::Closed) => return,
+            Err(broadcast::error::RecvError::Closed) => return arrived,
         }
     }
 }
