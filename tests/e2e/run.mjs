@@ -4,7 +4,9 @@
 // Run by `cargo xtask test` / `cargo xtask e2e`, which start Xvfb, tauri-driver and the
 // real-server stack and set HERON_WEBDRIVER, HERON_APP, HERON_E2E_OUT and
 // HERON_E2E_KEY_DIR.
-import { readdir, rm, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 
 const DRIVER = process.env.HERON_WEBDRIVER;
@@ -12,7 +14,15 @@ const APP = process.env.HERON_APP;
 const OUT = process.env.HERON_E2E_OUT;
 // Where xtask kept the key of the local store it made before the first start.
 const KEY_DIR = process.env.HERON_E2E_KEY_DIR;
-if (!DRIVER || !APP || !OUT || !KEY_DIR) {
+// The run's own account, and the port of the HTTP sink its hostile mail points at.
+const EMAIL = process.env.HERON_E2E_EMAIL;
+const SINK_PORT = Number(process.env.HERON_E2E_SINK_PORT);
+const HOSTILE = Number(process.env.HERON_E2E_HOSTILE);
+// The app's session bus (to ask the notification service what it showed), and how to
+// run doveadm against the test Dovecot (to deliver mail while the window runs).
+const BUS_FILE = process.env.HERON_E2E_BUS_FILE;
+const DOVEADM = JSON.parse(process.env.HERON_E2E_DOVEADM ?? 'null');
+if (!DRIVER || !APP || !OUT || !KEY_DIR || !EMAIL || !SINK_PORT || !HOSTILE || !BUS_FILE || !DOVEADM) {
   console.error(
     'HERON_WEBDRIVER, HERON_APP, HERON_E2E_OUT and HERON_E2E_KEY_DIR must be set (use `cargo xtask e2e`)',
   );
@@ -37,6 +47,14 @@ async function wd(method, path, body) {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// The sink every load in the hostile corpus points at: any request it sees is a leak.
+const sinkHits = [];
+const sink = createServer((request, response) => {
+  sinkHits.push(`${request.method} ${request.url}`);
+  response.writeHead(204).end();
+});
+await new Promise((resolve) => sink.listen(SINK_PORT, '127.0.0.1', resolve));
 
 class Window {
   constructor(id) {
@@ -113,6 +131,27 @@ class Window {
   /** The `data-testid` of the focused element. */
   focused() {
     return this.script('return document.activeElement?.dataset?.testid ?? null');
+  }
+  asyncScript(source, args = []) {
+    return wd('POST', `${this.base}/execute/async`, { script: source, args });
+  }
+  async type(css, text) {
+    const id = await this.find(css);
+    await wd('POST', `${this.base}/element/${id}/value`, { text });
+  }
+  async clear(css) {
+    const id = await this.find(css);
+    await wd('POST', `${this.base}/element/${id}/clear`, {});
+  }
+  /** Runs `body` with the browsing context switched into the frame `css`. */
+  async inFrame(css, body) {
+    const id = await this.find(css);
+    await wd('POST', `${this.base}/frame`, { id: { [ELEMENT]: id } });
+    try {
+      return await body();
+    } finally {
+      await wd('POST', `${this.base}/frame/parent`, {});
+    }
   }
   async screenshot(name) {
     await sleep(400); // let transitions settle
@@ -284,7 +323,7 @@ try {
       panel = await win.text('[data-testid="profile-panel"]');
       return panel.includes('Alice Martin');
     }, 'the profile panel to show');
-    for (const want of ['Alice Martin', 'alice@example.test', 'Engineering']) {
+    for (const want of ['Alice Martin', EMAIL, 'Engineering']) {
       if (!panel.includes(want)) throw new Error(`profile panel lacks ${want}: ${panel}`);
     }
     await win.screenshot('heron-en-light-profile');
@@ -325,6 +364,201 @@ try {
     await win.screenshot('heron-zh-CN-light-mail');
     await win.click('[data-testid="rail-settings"]');
     await win.screenshot('heron-zh-CN-light-settings');
+  });
+
+  await test('the Inbox syncs on its own and a message opens in the isolated reader', async () => {
+    await win.click('[data-testid="rail-mail"]');
+    const row = '[data-testid="message-row"]';
+    await win.find(row, { timeout: 90_000 });
+    await win.waitFor(
+      async () => (await win.script(
+        `return [...document.querySelectorAll(arguments[0])].some((r) => r.textContent.includes('Quarterly planning'))`,
+        [row],
+      )),
+      'the welcome message in the list',
+      60_000,
+    );
+    await win.script(
+      `[...document.querySelectorAll(arguments[0])].find((r) => r.textContent.includes('Quarterly planning')).click()`,
+      [row],
+    );
+    await win.waitFor(
+      async () => (await win.text('[data-testid="reader"]')).includes('wei.zhang@example.test'),
+      'the sender in the reader',
+      15_000,
+    );
+    const reader = await win.text('[data-testid="reader"]');
+    for (const want of ['Wei Zhang', 'wei.zhang@example.test', 'Quarterly planning']) {
+      if (!reader.includes(want)) throw new Error(`the reader lacks ${want}: ${reader}`);
+    }
+    const sandbox = await win.attribute('[data-testid="reader-body"]', 'sandbox');
+    if (sandbox !== '') throw new Error(`the body frame's sandbox is ${JSON.stringify(sandbox)}`);
+    const src = await win.attribute('[data-testid="reader-body"]', 'src');
+    if (!src.startsWith('heron-mail://')) throw new Error(`the body comes from ${src}`);
+    const agenda = await win.inFrame('[data-testid="reader-body"]', async () => {
+      await win.find('ol li');
+      return win.text('ol');
+    });
+    if (!agenda.includes('Roadmap review')) throw new Error(`the body shows ${agenda}`);
+    for (const look of LOOKS) {
+      await setPreferences(win, look);
+      await win.click('[data-testid="rail-mail"]');
+      await win.find('[data-testid="reader-body"]');
+      await win.screenshot(`heron-${look.language}-${look.theme}-mail-reader`);
+    }
+    await setPreferences(win, { language: 'en', theme: 'light' });
+    await win.click('[data-testid="rail-mail"]');
+  });
+
+  await test('searching a Chinese word finds the message and opens it', async () => {
+    await win.click('[data-testid="search-box"]');
+    await win.type('[data-testid="search-box"]', '预算');
+    const row = '[data-testid="message-row"]';
+    await win.waitFor(
+      async () => (await win.script(
+        `return [...document.querySelectorAll(arguments[0])].some((r) => r.textContent.includes('季度预算审批'))`,
+        [row],
+      )),
+      'the Chinese message among the results',
+      15_000,
+    );
+    await win.script(
+      `[...document.querySelectorAll(arguments[0])].find((r) => r.textContent.includes('季度预算审批')).click()`,
+      [row],
+    );
+    await win.waitFor(
+      async () => (await win.text('[data-testid="reader"]')).includes('li.na@example.test'),
+      'the Chinese message in the reader',
+      15_000,
+    );
+    await win.screenshot('heron-en-light-mail-search');
+    await win.clear('[data-testid="search-box"]');
+    await win.pressEscape();
+  });
+
+  await test('hostile mail runs no script, loads nothing and calls no command', async () => {
+    await win.click('[data-testid="search-box"]');
+    await win.type('[data-testid="search-box"]', 'Hostile');
+    const row = '[data-testid="message-row"]';
+    await win.waitFor(
+      async () => (await win.script(
+        `const first = document.querySelector(arguments[0]);
+         return first !== null && first.textContent.includes('Hostile')`,
+        [row],
+      )),
+      'the hostile messages as results',
+      15_000,
+    );
+    // Walk the results from the keyboard: each j opens the next one in the reader.
+    await win.click(row); // a real click: the list takes the keyboard focus
+    const seen = new Set();
+    const shown = () => win.script(
+      `const r = document.querySelector('[data-testid="reader"]');
+       return r && r.dataset.messageId && r.textContent.includes('Hostile') ? r.dataset.messageId : null`,
+    );
+    let current = null;
+    await win.waitFor(async () => (current = await shown()) !== null, 'the first hostile message', 10_000);
+    for (;;) {
+      seen.add(current);
+      const framed = await win.script(`return document.querySelector('[data-testid="reader-body"]')?.tagName ?? null`);
+      if (framed === 'IFRAME') {
+        const sandbox = await win.attribute('[data-testid="reader-body"]', 'sandbox');
+        if (sandbox !== '') throw new Error(`message ${current}: sandbox is ${JSON.stringify(sandbox)}`);
+        await win.inFrame('[data-testid="reader-body"]', () => win.find('body'));
+      }
+      if (seen.size === 1) await win.screenshot('heron-en-light-mail-hostile');
+      const before = current;
+      await win.pressKey('j');
+      const moved = await win
+        .waitFor(async () => { current = await shown(); return current !== null && current !== before; }, 'the next result', 3_000)
+        .then(() => true, () => false);
+      if (!moved) break; // the end of the results
+    }
+    if (seen.size < HOSTILE) throw new Error(`opened ${seen.size} of ${HOSTILE} hostile messages`);
+    await sleep(2_000); // anything a message set off has time to arrive
+    const pwned = await win.script('return window.__heronPwned ?? null');
+    if (pwned !== null) throw new Error('a script in a message set the canary in the window');
+    if (sinkHits.length > 0) throw new Error(`the sink was contacted: ${sinkHits.join(', ')}`);
+    // The payloads would have deleted these messages through the app's commands.
+    const survivors = await win.asyncScript(
+      `const done = arguments[arguments.length - 1];
+       Promise.all([1, 2, 3].map((id) => window.__TAURI_INTERNALS__.invoke('read_message', { id })))
+         .then(() => done(true), (e) => done(String(e?.message ?? e)));`,
+    );
+    if (survivors !== true) throw new Error(`the messages the payloads target are gone: ${survivors}`);
+    await win.click('[data-testid="search-box"]');
+    await win.pressEscape();
+  });
+
+  await test('remote images load only when allowed for the message, fetched by Heron', async () => {
+    if (sinkHits.length > 0) throw new Error(`the sink was contacted before: ${sinkHits.join(', ')}`);
+    await win.click('[data-testid="search-box"]');
+    await win.type('[data-testid="search-box"]', 'tracking pixel');
+    const row = '[data-testid="message-row"]';
+    await win.waitFor(
+      async () => (await win.script(
+        `const first = document.querySelector(arguments[0]);
+         return first !== null && first.textContent.includes('tracking pixel')`,
+        [row],
+      )),
+      'the tracking-pixel message',
+      15_000,
+    );
+    await win.click(row);
+    await win.find('[data-testid="remote-bar"]');
+    await win.screenshot('heron-en-light-mail-remote-blocked');
+    await sleep(1_000);
+    if (sinkHits.length > 0) throw new Error(`loaded before it was allowed: ${sinkHits.join(', ')}`);
+    await win.click('[data-testid="remote-allow-message"]');
+    await win.waitFor(async () => sinkHits.some((h) => h.includes('/pixel.gif')), 'the pixel fetched', 15_000);
+    await win.absent('[data-testid="remote-bar"]');
+    sinkHits.length = 0;
+    await win.click('[data-testid="search-box"]');
+    await win.pressEscape();
+  });
+
+  await test('new mail raises a desktop notification, and clicking it opens the message', async () => {
+    const bus = (await readFile(BUS_FILE, 'utf8')).trim();
+    const dunstctl = (...args) => {
+      const r = spawnSync('dunstctl', args, {
+        env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: bus },
+        encoding: 'utf8',
+      });
+      if (r.status !== 0) throw new Error(`dunstctl ${args.join(' ')}: ${r.stderr}`);
+      return r.stdout;
+    };
+    // Notifications are for mail that arrives while the user looks elsewhere.
+    await win.click('[data-testid="rail-calendar"]');
+    await win.find('[data-testid="section-calendar"]');
+    const subject = `Build is green again ${Date.now()}`;
+    const raw =
+      `Message-ID: <e2e-new-${Date.now()}@heron.test>\r\nFrom: Priya Patel <priya.patel@example.test>\r\n` +
+      `To: Alice Martin <${EMAIL}>\r\nSubject: ${subject}\r\nDate: ${new Date().toUTCString()}\r\n` +
+      `\r\nAll checks passed on main.\r\n`;
+    const saved = spawnSync(DOVEADM[0], [...DOVEADM.slice(1), 'save', '-u', EMAIL, '-m', 'INBOX'], {
+      input: raw,
+      encoding: 'utf8',
+    });
+    if (saved.status !== 0) throw new Error(`doveadm save failed: ${saved.stderr}`);
+    // The window learns of it through IMAP IDLE and the notification service shows it.
+    await win.waitFor(
+      async () => Number(dunstctl('count', 'displayed').trim()) > 0,
+      'a notification on the desktop',
+      60_000,
+    );
+    await win.screenshot('heron-en-light-mail-notification');
+    // The default action is a click on the notification: Heron opens the message.
+    dunstctl('action', '0');
+    await win.waitFor(
+      async () => (await win.text('[data-testid="reader"]')).includes(subject),
+      'the notified message in the reader',
+      15_000,
+    );
+    dunstctl('close-all');
+    const shown = dunstctl('history');
+    if (!shown.includes('Priya Patel') || !shown.includes(subject)) {
+      throw new Error(`the notification did not show sender and subject: ${shown}`);
+    }
   });
 
   await test('a store whose key is gone blocks the window and is rebuilt from the server', async () => {
@@ -382,6 +616,7 @@ try {
   });
 } finally {
   await win.close().catch(() => {});
+  sink.close();
 }
 
 const passed = results.filter((r) => r.ok).length;

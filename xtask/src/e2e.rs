@@ -68,7 +68,12 @@ pub fn run_suite(root: &Path, stack: &Stack, update_screenshots: bool) -> Result
     let target = crate::target_dir(root);
     let out = fresh_dir(target.join("e2e"))?;
     let app = target.join("debug/heron");
-    let config = crate::write_demo_policy(stack, &out.join("policy.json"))?;
+    // A fresh account per run, seeded with everyday mail, the hostile corpus (whose
+    // loads would reach the sink the suite listens on) and a few known messages.
+    let user = stack.add_user("e2e")?;
+    let sink_port = free_port()?;
+    seed_e2e_mailbox(stack, &user, sink_port)?;
+    let config = crate::write_demo_policy(stack, &user, &out.join("policy.json"))?;
 
     // A fresh data and config home per run, so no earlier run's state leaks in: the
     // window starts as on first use (the privacy notice is shown and must be accepted).
@@ -83,6 +88,9 @@ pub fn run_suite(root: &Path, stack: &Stack, update_screenshots: bool) -> Result
     key_file_store(&data_home.join(app_identifier(root)?), &key_dir)?;
 
     let display = VirtualDisplay::start(&out)?;
+    // Where with-notifications.sh writes the app's session bus, so the suite can ask
+    // the notification service what it showed.
+    let bus_file = out.join("session-bus");
     let port = free_port()?;
     let native_port = free_port()?;
     // DISPLAY must be in tauri-driver's own environment: it starts WebKitWebDriver,
@@ -98,6 +106,8 @@ pub fn run_suite(root: &Path, stack: &Stack, update_screenshots: bool) -> Result
             .arg("env")
             .arg(env_assignment("XDG_DATA_HOME", &data_home))
             .arg(env_assignment("XDG_CONFIG_HOME", &config_home))
+            .arg(env_assignment("HERON_BUS_FILE", &bus_file))
+            .arg(root.join("scripts/with-notifications.sh"))
             .args(["tauri-driver", "--port", &port.to_string()])
             .args(["--native-port", &native_port.to_string()])
             .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
@@ -117,6 +127,14 @@ pub fn run_suite(root: &Path, stack: &Stack, update_screenshots: bool) -> Result
             .env("HERON_APP", &app)
             .env("HERON_E2E_OUT", &out)
             .env("HERON_E2E_KEY_DIR", &key_dir)
+            .env("HERON_E2E_EMAIL", &user.address)
+            .env("HERON_E2E_SINK_PORT", sink_port.to_string())
+            .env("HERON_E2E_HOSTILE", crate::hostile::count().to_string())
+            .env("HERON_E2E_BUS_FILE", &bus_file)
+            .env(
+                "HERON_E2E_DOVEADM",
+                serde_json::to_string(&stack.doveadm_argv())?,
+            )
             .env("DISPLAY", display.name())
             .cwd(root),
     );
@@ -137,6 +155,50 @@ pub fn run_suite(root: &Path, stack: &Stack, update_screenshots: bool) -> Result
     }
     eprintln!("==> Screenshots of this run are in {}", out.display());
     Ok(())
+}
+
+/// Messages in the end-to-end account's Inbox besides the seeded ones: the suite reads
+/// the first and searches for the second's Chinese words.
+const KNOWN_MESSAGES: &[(&str, &str, &str, &str)] = &[
+    (
+        "e2e-welcome@heron.test",
+        "Wei Zhang <wei.zhang@example.test>",
+        "Quarterly planning: agenda for Thursday",
+        "<p>Hi Alice,</p><p>Here is the agenda for <b>Thursday</b>:</p>\
+         <ol><li>Roadmap review</li><li>Hiring plan</li><li>Budget</li></ol>\
+         <p>See you there,<br>Wei</p>",
+    ),
+    (
+        "e2e-chinese@heron.test",
+        "=?UTF-8?B?5p2O5aic?= <li.na@example.test>",
+        "季度预算审批：请在周五前确认",
+        "<p>爱丽丝，你好：</p><p>附件是下季度的预算草案，请在周五前审批确认。</p><p>李娜</p>",
+    ),
+];
+
+fn seed_e2e_mailbox(stack: &Stack, user: &heron_harness::User, sink_port: u16) -> Result<()> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs() as i64;
+    let mut options = heron_harness::seed::SeedOptions::new(1500, "Alice Martin", &user.address);
+    options.now_unix = now - 86_400;
+    stack.seed_mailbox(user, &options)?;
+    let mut messages =
+        crate::hostile::messages(&format!("http://127.0.0.1:{sink_port}"), now - 3600);
+    for (i, (id, from, subject, html)) in KNOWN_MESSAGES.iter().enumerate() {
+        let subject = heron_harness::seed::encode_header(subject);
+        messages.push(
+            format!(
+                "Message-ID: <{id}>\r\nFrom: {from}\r\nTo: Alice Martin <{}>\r\n\
+                 Subject: {subject}\r\nDate: {}\r\nMIME-Version: 1.0\r\n\
+                 Content-Type: text/html; charset=utf-8\r\n\r\n{html}\r\n",
+                user.address,
+                heron_harness::seed::rfc5322_date(now - 60 * (i as i64 + 1), 480),
+            )
+            .into_bytes(),
+        );
+    }
+    stack.put_in_inbox(user, &messages)
 }
 
 /// The app's identifier, which names its data directory (`$XDG_DATA_HOME/<identifier>`).

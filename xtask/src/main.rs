@@ -5,6 +5,7 @@
 
 mod bench_sync;
 mod e2e;
+mod hostile;
 mod process;
 
 use std::path::{Path, PathBuf};
@@ -249,9 +250,8 @@ fn test(root: &Path, with_e2e: bool, update_screenshots: bool) -> Result<()> {
 
 /// The managed configuration the demo and the end-to-end suite run with: alice on the
 /// stack, with the profile fields an admin would provision.
-fn write_demo_policy(stack: &Stack, path: &Path) -> Result<PathBuf> {
-    let alice = stack.user("alice")?;
-    let mut policy = stack.heron_config("demo", "Alice Martin", &alice);
+fn write_demo_policy(stack: &Stack, user: &heron_harness::User, path: &Path) -> Result<PathBuf> {
+    let mut policy = stack.heron_config("demo", "Alice Martin", user);
     policy["accounts"][0]["profile"] = serde_json::json!({
         "department": "Engineering / Mail Client",
         "title": "Software Engineer",
@@ -275,7 +275,7 @@ fn demo(root: &Path, xvfb: bool, messages: usize) -> Result<()> {
         stack.seed_mailbox(&alice, &options)?;
         std::fs::write(&marker, messages.to_string())?;
     }
-    let config = write_demo_policy(&stack, &stack.info().dir.join("demo-policy.json"))?;
+    let config = write_demo_policy(&stack, &alice, &stack.info().dir.join("demo-policy.json"))?;
     eprintln!("==> Managed configuration written to {}", config.display());
     eprintln!(
         "==> Servers: IMAPS 127.0.0.1:{}, SMTPS 127.0.0.1:{}; stop them with `cargo xtask stack stop`",

@@ -322,6 +322,16 @@ impl Stack {
         self.doveadm(&["force-resync", "-u", &user.address, "*"])
     }
 
+    /// The command line that runs doveadm against the stack's Dovecot, for a test
+    /// outside Rust (the end-to-end suite delivers mail with `doveadm save`).
+    pub fn doveadm_argv(&self) -> Vec<String> {
+        vec![
+            "doveadm".to_owned(),
+            "-c".to_owned(),
+            self.layout.dovecot_conf().display().to_string(),
+        ]
+    }
+
     /// Runs a doveadm command against the stack's Dovecot.
     pub fn doveadm(&self, args: &[&str]) -> Result<()> {
         servers::run_checked(

@@ -1807,6 +1807,16 @@ fn fits_gb2312(text: &str) -> bool {
     true
 }
 
+/// A header value as RFC 2047 UTF-8 encoded words when it is not ASCII (for tests
+/// that write their own messages).
+pub fn encode_header(text: &str) -> String {
+    if text.is_ascii() {
+        text.to_owned()
+    } else {
+        encoded_words(text, HeaderCharset::Utf8, false)
+    }
+}
+
 /// Longest encoded word we emit, so `Subject: ` plus one word fits in 76 columns.
 const MAX_ENCODED_WORD: usize = 66;
 
@@ -1986,7 +1996,7 @@ fn weekday(days: i64) -> usize {
 }
 
 /// RFC 5322 date in the given zone, e.g. `Tue, 5 Mar 2024 09:12:33 +0800`.
-fn rfc5322_date(unix: i64, tz_minutes: i32) -> String {
+pub fn rfc5322_date(unix: i64, tz_minutes: i32) -> String {
     let local = unix + i64::from(tz_minutes) * 60;
     let days = local.div_euclid(86_400);
     let secs = local.rem_euclid(86_400);

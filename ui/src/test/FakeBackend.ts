@@ -1,5 +1,13 @@
 import type { IBackend } from '../lib/backend/IBackend';
 import type {
+  Folder,
+  MailEvents,
+  MessageRow,
+  MessageWindow,
+  ReaderView,
+  SyncState,
+} from '../lib/backend/mailTypes';
+import type {
   AcceptedNotice,
   AccountSummary,
   ApiError,
@@ -9,7 +17,17 @@ import type {
   Profile,
 } from '../lib/backend/types';
 
-/** Test double for `IBackend`: canned answers, or one error for every call. */
+/** One call of a mail command and its arguments, as the shell would receive them. */
+export interface Invocation {
+  command: string;
+  args: Record<string, unknown>;
+}
+
+/**
+ * Test double for `IBackend`: canned answers, or one error for every call. The mail
+ * commands work on `folderList` and `messages` like the store would (flags change,
+ * moved messages leave their folder); `emit` plays the shell's events.
+ */
 export class FakeBackend implements IBackend {
   info: AppInfo = { version: '0.1.0', config_sources: [], account_count: 0 };
   user: Profile | null = null;
@@ -24,6 +42,24 @@ export class FakeBackend implements IBackend {
   rebuildGate: Promise<void> | null = null;
   failure: ApiError | null = null;
   calls: string[] = [];
+
+  folderList: Folder[] = [];
+  /** Each folder's messages, newest first. */
+  messages = new Map<number, MessageRow[]>();
+  /** What `readMessage` answers; a plain text view of the row when absent. */
+  views = new Map<number, ReaderView>();
+  /** What `searchMail` answers for a query; nothing by default. */
+  searchResults: (query: string) => MessageRow[] = () => [];
+  syncStateList: SyncState[] = [];
+  /** What `saveAttachment` resolves with (`null`: the user cancelled the dialog). */
+  savedPath: string | null = '/home/ada/Downloads/report.pdf';
+  /** Mail commands that fail, by command name, with this error. */
+  commandFailures = new Map<string, ApiError>();
+  /** Mail commands that wait for a promise before answering, by command name. */
+  gates = new Map<string, Promise<void>>();
+  /** Every mail command call with its arguments, in order. */
+  invocations: Invocation[] = [];
+  #listeners = new Map<string, Set<(payload: never) => void>>();
 
   appInfo(): Promise<AppInfo> {
     return this.answer('app_info', this.info);
@@ -68,6 +104,155 @@ export class FakeBackend implements IBackend {
 
   quitApp(): Promise<void> {
     return this.answer('quit_app', undefined);
+  }
+
+  mailFolders(): Promise<Folder[]> {
+    return this.mail('mail_folders', {}, () =>
+      this.folderList.map((folder) => {
+        const rows = this.messages.get(folder.id);
+        if (!rows) return { ...folder };
+        const unread = rows.filter((row) => !row.flags.includes('\\Seen')).length;
+        return { ...folder, total: rows.length, unread };
+      }),
+    );
+  }
+
+  mailWindow(folder: number, offset: number, limit: number): Promise<MessageWindow> {
+    return this.mail('mail_window', { folder, offset, limit }, () => {
+      const rows = this.messages.get(folder) ?? [];
+      return { folder, offset, total: rows.length, items: rows.slice(offset, offset + limit) };
+    });
+  }
+
+  readMessage(id: number): Promise<ReaderView> {
+    return this.mail('read_message', { id }, () => {
+      const view = this.views.get(id);
+      if (view) return view;
+      const row = this.findRow(id);
+      if (!row) throw { code: 'not_found', message: `No message ${id}` };
+      return viewOf(row);
+    });
+  }
+
+  searchMail(query: string, limit: number): Promise<MessageRow[]> {
+    return this.mail('search_mail', { query, limit }, () => this.searchResults(query).slice(0, limit));
+  }
+
+  setFlags(ids: number[], add: string[], remove: string[]): Promise<void> {
+    return this.mail('set_flags', { ids, add, remove }, () => {
+      for (const [folder, rows] of this.messages) {
+        this.messages.set(
+          folder,
+          rows.map((row) =>
+            ids.includes(row.id)
+              ? { ...row, flags: [...row.flags.filter((f) => !remove.includes(f) && !add.includes(f)), ...add] }
+              : row,
+          ),
+        );
+      }
+    });
+  }
+
+  moveMessages(ids: number[], folder: number): Promise<void> {
+    return this.mail('move_messages', { ids, folder }, () => {
+      const moving = ids.map((id) => this.findRow(id)).filter((r): r is MessageRow => !!r);
+      this.removeRows(ids);
+      const target = this.messages.get(folder) ?? [];
+      this.messages.set(folder, [...moving.map((row) => ({ ...row, folder })), ...target]);
+    });
+  }
+
+  deleteMessages(ids: number[]): Promise<void> {
+    return this.mail('delete_messages', { ids }, () => this.removeRows(ids));
+  }
+
+  syncNow(): Promise<void> {
+    return this.mail('sync_now', {}, () => undefined);
+  }
+
+  syncStates(): Promise<SyncState[]> {
+    return this.mail('sync_states', {}, () => this.syncStateList);
+  }
+
+  allowRemoteContent(id: number, scope: 'message' | 'sender'): Promise<ReaderView> {
+    return this.mail('allow_remote_content', { id, scope }, () => {
+      const view = this.views.get(id) ?? viewOf(this.findRow(id)!);
+      const allowed = { ...view, remote: { ...view.remote, loaded: true } };
+      this.views.set(id, allowed);
+      return allowed;
+    });
+  }
+
+  openLink(url: string): Promise<void> {
+    return this.mail('open_link', { url }, () => undefined);
+  }
+
+  saveAttachment(id: number, partPath: string): Promise<string | null> {
+    return this.mail('save_attachment', { id, partPath }, () => this.savedPath);
+  }
+
+  openAttachment(id: number, partPath: string, confirmed: boolean): Promise<void> {
+    return this.mail('open_attachment', { id, partPath, confirmed }, () => undefined);
+  }
+
+  notifyNewMail(title: string, body: string, message: number): Promise<void> {
+    return this.mail('notify_new_mail', { title, body, message }, () => undefined);
+  }
+
+  onMailEvent<K extends keyof MailEvents>(
+    name: K,
+    handler: (payload: MailEvents[K]) => void,
+  ): Promise<() => void> {
+    const set = this.#listeners.get(name) ?? new Set();
+    set.add(handler as (payload: never) => void);
+    this.#listeners.set(name, set);
+    return Promise.resolve(() => set.delete(handler as (payload: never) => void));
+  }
+
+  /** Plays a shell event to every listener. */
+  emit<K extends keyof MailEvents>(name: K, payload: MailEvents[K]): void {
+    for (const handler of this.#listeners.get(name) ?? []) (handler as (p: MailEvents[K]) => void)(payload);
+  }
+
+  listenerCount(name: keyof MailEvents): number {
+    return this.#listeners.get(name)?.size ?? 0;
+  }
+
+  /** The calls of one mail command, with their arguments. */
+  callsOf(command: string): Record<string, unknown>[] {
+    return this.invocations.filter((i) => i.command === command).map((i) => i.args);
+  }
+
+  /** Takes messages out of the store as another client would, without a call. */
+  removeForTest(ids: number[]): void {
+    this.removeRows(ids);
+  }
+
+  private findRow(id: number): MessageRow | undefined {
+    for (const rows of this.messages.values()) {
+      const row = rows.find((r) => r.id === id);
+      if (row) return row;
+    }
+    return undefined;
+  }
+
+  private removeRows(ids: number[]): void {
+    for (const [folder, rows] of this.messages) {
+      this.messages.set(
+        folder,
+        rows.filter((row) => !ids.includes(row.id)),
+      );
+    }
+  }
+
+  private async mail<T>(command: string, args: Record<string, unknown>, value: () => T): Promise<T> {
+    this.calls.push(command);
+    this.invocations.push({ command, args });
+    const gate = this.gates.get(command);
+    if (gate) await gate;
+    const failure = this.commandFailures.get(command) ?? this.failure;
+    if (failure) throw failure;
+    return value();
   }
 
   private answer<T>(command: string, value: T): Promise<T> {
@@ -150,3 +335,84 @@ export const STORE_NO_KEYRING: LocalStoreState = {
   message:
     'The OS keyring is unavailable (no Secret Service on the session bus: test): log in to a desktop session, or install and start a Secret Service such as gnome-keyring',
 };
+
+// --- Mail fixtures ---------------------------------------------------------------
+
+export const BOB_ACCOUNT: AccountSummary = {
+  id: 'acct-bob',
+  display_name: 'Bob Li',
+  email: 'bob@example.org',
+  incoming: 'imaps://imap.example.org:993',
+  outgoing: 'smtps://smtp.example.org:465',
+};
+
+/** A folder of Ada's account. */
+export function folder(id: number, name: string, special_use = '', unread = 0, account = 'acct-ada'): Folder {
+  return { account, id, name, special_use, total: 0, unread };
+}
+
+/** Ada's folders, listed in the server's order (not the order the tree shows). */
+export const ADA_FOLDERS: Folder[] = [
+  folder(6, 'Projects'),
+  folder(5, 'Trash', '\\Trash'),
+  folder(3, 'Sent', '\\Sent'),
+  folder(1, 'INBOX', 'INBOX', 3),
+  folder(7, 'Projects/Heron', '', 2),
+  folder(4, 'Junk', '\\Junk', 1),
+  folder(2, 'Drafts', '\\Drafts'),
+  folder(8, 'Archive', '\\Archive'),
+  folder(9, 'Accounting'),
+];
+
+/** 2025-11-29 09:30 local time: "today" in the mail tests' clock. */
+export const MAIL_TODAY = new Date(2025, 10, 29, 9, 30);
+
+/** A message row, dated `id % 1_000_000` minutes before `MAIL_TODAY`. */
+export function message(id: number, folderId: number, overrides: Partial<MessageRow> = {}): MessageRow {
+  return {
+    id,
+    folder: folderId,
+    uid: id,
+    message_id: `<m${id}@example.com>`,
+    thread_id: `t${id}`,
+    subject: `Subject ${id}`,
+    from_name: `Sender ${id}`,
+    from_addr: `sender${id}@example.com`,
+    date: Math.floor(MAIL_TODAY.getTime() / 1000) - (id % 1_000_000) * 60,
+    size: 2048,
+    flags: ['\\Seen'],
+    has_attachments: false,
+    preview: `Preview of message ${id}`,
+    ...overrides,
+  };
+}
+
+/** `count` read messages in `folderId`, ids from `firstId` up, newest first. */
+export function messages(folderId: number, count: number, firstId = folderId * 1_000_000 + 1): MessageRow[] {
+  return Array.from({ length: count }, (_, k) => message(firstId + k, folderId));
+}
+
+/** A plain text reader view of `row`, nothing blocked, nothing to warn about. */
+export function viewOf(row: MessageRow, overrides: Partial<ReaderView> = {}): ReaderView {
+  return {
+    summary: row,
+    account: 'acct-ada',
+    folder_name: 'INBOX',
+    downloaded: true,
+    sender: { display_name: row.from_name, address: row.from_addr },
+    from: [{ display_name: row.from_name, address: row.from_addr }],
+    reply_to: [],
+    to: [{ display_name: 'Ada Lovelace', address: 'ada@example.com' }],
+    cc: [],
+    date_unix: row.date,
+    subject: row.subject,
+    text_body: `Body of message ${row.id}`,
+    body_url: null,
+    preview_base: null,
+    remote: { blocked: 0, loaded: false, may_allow: true },
+    attachments: [],
+    security_notes: [],
+    nested: [],
+    ...overrides,
+  };
+}

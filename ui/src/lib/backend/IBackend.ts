@@ -1,4 +1,12 @@
 import type {
+  Folder,
+  MailEvents,
+  MessageRow,
+  MessageWindow,
+  ReaderView,
+  SyncState,
+} from './mailTypes';
+import type {
   AcceptedNotice,
   AccountSummary,
   AppInfo,
@@ -32,4 +40,50 @@ export interface IBackend {
   rebuildLocalStore(): Promise<LocalStoreState>;
   /** Ends the app cleanly (the privacy notice was declined, or the store cannot be used). */
   quitApp(): Promise<void>;
+
+  /** Every folder of every account, with its message and unread counts. */
+  mailFolders(): Promise<Folder[]>;
+  /** Up to `limit` rows of `folder` from `offset`, newest first, and the folder's total now. */
+  mailWindow(folder: number, offset: number, limit: number): Promise<MessageWindow>;
+  /** What the reader shows of message `id`. Does not mark it read. */
+  readMessage(id: number): Promise<ReaderView>;
+  /** Up to `limit` downloaded messages matching `query` (the store's `from:` ... syntax). */
+  searchMail(query: string, limit: number): Promise<MessageRow[]>;
+  /** Adds and removes IMAP flags (`\Seen`, `\Flagged`) on messages; synced later. */
+  setFlags(ids: number[], add: string[], remove: string[]): Promise<void>;
+  /** Moves messages to `folder` (of the same account); synced later. */
+  moveMessages(ids: number[], folder: number): Promise<void>;
+  /** Deletes messages (to Trash, or for good from Trash, as the account's policy says). */
+  deleteMessages(ids: number[]): Promise<void>;
+  /** Starts a sync of every account now; progress arrives as `sync-state` events. */
+  syncNow(): Promise<void>;
+  /** What each account's sync worker is doing now. */
+  syncStates(): Promise<SyncState[]>;
+  /**
+   * Loads the remote content of message `id`, for this message only or for every message
+   * from its sender; resolves with the view as it is now. Rejects when policy forbids it.
+   */
+  allowRemoteContent(id: number, scope: 'message' | 'sender'): Promise<ReaderView>;
+  /** Opens a link from a message in the system browser, after the user confirmed it. */
+  openLink(url: string): Promise<void>;
+  /**
+   * Asks where to save attachment `partPath` of message `id` and saves it; resolves with
+   * the saved path, or `null` when the user cancelled the save dialog.
+   */
+  saveAttachment(id: number, partPath: string): Promise<string | null>;
+  /**
+   * Opens an attachment with the system's app for its type. A dangerous one is refused
+   * unless `confirmed` (the user saw the warning and chose to open it).
+   */
+  openAttachment(id: number, partPath: string, confirmed: boolean): Promise<void>;
+  /**
+   * Shows a desktop notification for new mail, in the words the UI chose (in the user's
+   * language); clicking it sends the `open-message` event with `message`.
+   */
+  notifyNewMail(title: string, body: string, message: number): Promise<void>;
+  /** Calls `handler` for every `name` event from the shell; resolves with an unsubscribe. */
+  onMailEvent<K extends keyof MailEvents>(
+    name: K,
+    handler: (payload: MailEvents[K]) => void,
+  ): Promise<() => void>;
 }

@@ -38,6 +38,70 @@ describe('TauriBackend', () => {
     ]);
   });
 
+  it('calls the mail commands with camelCase argument keys', async () => {
+    const called: [string, unknown][] = [];
+    mockIPC((cmd, args) => {
+      called.push([cmd, args]);
+      switch (cmd) {
+        case 'mail_folders':
+        case 'search_mail':
+        case 'sync_states':
+          return [];
+        case 'mail_window':
+          return { folder: 1, offset: 0, total: 0, items: [] };
+        case 'read_message':
+        case 'allow_remote_content':
+          return { subject: 'Hi' };
+        case 'save_attachment':
+          return null;
+        default:
+          return null;
+      }
+    });
+    const backend = new TauriBackend();
+    await backend.mailFolders();
+    await backend.mailWindow(1, 100, 100);
+    await backend.readMessage(7);
+    await backend.searchMail('from:ann', 200);
+    await backend.setFlags([7, 8], ['\\Seen'], ['\\Flagged']);
+    await backend.moveMessages([7], 4);
+    await backend.deleteMessages([8]);
+    await backend.syncNow();
+    await backend.syncStates();
+    await backend.allowRemoteContent(7, 'sender');
+    await backend.openLink('https://example.com/');
+    expect(await backend.saveAttachment(7, '2.1')).toBeNull();
+    await backend.openAttachment(7, '2.1', true);
+    await backend.notifyNewMail('Alice Martin', 'Quarterly plan', 7);
+    expect(called).toEqual([
+      ['mail_folders', {}],
+      ['mail_window', { folder: 1, offset: 100, limit: 100 }],
+      ['read_message', { id: 7 }],
+      ['search_mail', { query: 'from:ann', limit: 200 }],
+      ['set_flags', { ids: [7, 8], add: ['\\Seen'], remove: ['\\Flagged'] }],
+      ['move_messages', { ids: [7], folder: 4 }],
+      ['delete_messages', { ids: [8] }],
+      ['sync_now', {}],
+      ['sync_states', {}],
+      ['allow_remote_content', { id: 7, scope: 'sender' }],
+      ['open_link', { url: 'https://example.com/' }],
+      ['save_attachment', { id: 7, partPath: '2.1' }],
+      ['open_attachment', { id: 7, partPath: '2.1', confirmed: true }],
+      ['notify_new_mail', { title: 'Alice Martin', body: 'Quarterly plan', message: 7 }],
+    ]);
+  });
+
+  it('delivers shell events to the handler until unlistened', async () => {
+    mockIPC(() => null, { shouldMockEvents: true });
+    const { emit } = await import('@tauri-apps/api/event');
+    const seen: number[][] = [];
+    const unlisten = await new TauriBackend().onMailEvent('mail-changed', (payload) => seen.push(payload.folders));
+    await emit('mail-changed', { folders: [1, 2] });
+    unlisten();
+    await emit('mail-changed', { folders: [3] });
+    expect(seen).toEqual([[1, 2]]);
+  });
+
   it('passes the shell’s {code, message} through unchanged', async () => {
     mockIPC(() => {
       throw { code: 'invalid_config', message: 'policy.json: line 2: expected a string' };

@@ -1,6 +1,15 @@
 import { invoke } from '@tauri-apps/api/core';
+import { listen } from '@tauri-apps/api/event';
 import type { IBackend } from './IBackend';
 import { toApiError } from './errors';
+import type {
+  Folder,
+  MailEvents,
+  MessageRow,
+  MessageWindow,
+  ReaderView,
+  SyncState,
+} from './mailTypes';
 import type {
   AcceptedNotice,
   AccountSummary,
@@ -10,7 +19,10 @@ import type {
   Profile,
 } from './types';
 
-/** `IBackend` over Tauri commands. Names match `generate_handler!` in src-tauri/lib.rs. */
+/**
+ * `IBackend` over Tauri commands. Names match `generate_handler!` in src-tauri/lib.rs;
+ * argument keys are camelCase, as Tauri maps them to the commands' snake_case parameters.
+ */
 export class TauriBackend implements IBackend {
   appInfo(): Promise<AppInfo> {
     return call<AppInfo>('app_info');
@@ -42,6 +54,73 @@ export class TauriBackend implements IBackend {
 
   quitApp(): Promise<void> {
     return call<void>('quit_app');
+  }
+
+  mailFolders(): Promise<Folder[]> {
+    return call<Folder[]>('mail_folders');
+  }
+
+  mailWindow(folder: number, offset: number, limit: number): Promise<MessageWindow> {
+    return call<MessageWindow>('mail_window', { folder, offset, limit });
+  }
+
+  readMessage(id: number): Promise<ReaderView> {
+    return call<ReaderView>('read_message', { id });
+  }
+
+  searchMail(query: string, limit: number): Promise<MessageRow[]> {
+    return call<MessageRow[]>('search_mail', { query, limit });
+  }
+
+  setFlags(ids: number[], add: string[], remove: string[]): Promise<void> {
+    return call<void>('set_flags', { ids, add, remove });
+  }
+
+  moveMessages(ids: number[], folder: number): Promise<void> {
+    return call<void>('move_messages', { ids, folder });
+  }
+
+  deleteMessages(ids: number[]): Promise<void> {
+    return call<void>('delete_messages', { ids });
+  }
+
+  syncNow(): Promise<void> {
+    return call<void>('sync_now');
+  }
+
+  syncStates(): Promise<SyncState[]> {
+    return call<SyncState[]>('sync_states');
+  }
+
+  allowRemoteContent(id: number, scope: 'message' | 'sender'): Promise<ReaderView> {
+    return call<ReaderView>('allow_remote_content', { id, scope });
+  }
+
+  openLink(url: string): Promise<void> {
+    return call<void>('open_link', { url });
+  }
+
+  saveAttachment(id: number, partPath: string): Promise<string | null> {
+    return call<string | null>('save_attachment', { id, partPath });
+  }
+
+  openAttachment(id: number, partPath: string, confirmed: boolean): Promise<void> {
+    return call<void>('open_attachment', { id, partPath, confirmed });
+  }
+
+  notifyNewMail(title: string, body: string, message: number): Promise<void> {
+    return call<void>('notify_new_mail', { title, body, message });
+  }
+
+  async onMailEvent<K extends keyof MailEvents>(
+    name: K,
+    handler: (payload: MailEvents[K]) => void,
+  ): Promise<() => void> {
+    try {
+      return await listen<MailEvents[K]>(name, (event) => handler(event.payload));
+    } catch (reason) {
+      throw toApiError(reason);
+    }
   }
 }
 

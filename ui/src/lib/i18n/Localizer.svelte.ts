@@ -27,4 +27,11 @@ export class Localizer {
 
   formatDate = (date: Date, options: Intl.DateTimeFormatOptions): string =>
     new Intl.DateTimeFormat(this.locale, options).format(date);
+
+  formatNumber = (value: number, options?: Intl.NumberFormatOptions): string =>
+    new Intl.NumberFormat(this.locale, options).format(value);
+
+  /** `key.one` or `key.other`, by the locale's plural rule for `count`. */
+  plural = (count: number): 'one' | 'other' =>
+    new Intl.PluralRules(this.locale).select(count) === 'one' ? 'one' : 'other';
 }

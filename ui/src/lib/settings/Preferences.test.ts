@@ -29,4 +29,28 @@ describe('Preferences', () => {
     expect(prefs.language).toBe('system');
     expect(prefs.theme).toBe('system');
   });
+
+  it('remembers the mail layout and pane sizes, within limits', () => {
+    const prefs = new Preferences(localStorage);
+    expect(prefs.mailLayout).toBe('three-pane');
+    expect(prefs.paneSizes).toEqual({ folders: 232, list: 380, listHeight: 320 });
+    prefs.setMailLayout('list-only');
+    expect(prefs.setPaneSize('folders', 300)).toBe(300);
+    expect(prefs.setPaneSize('list', 5000)).toBe(720);
+
+    const again = new Preferences(localStorage);
+    expect(again.mailLayout).toBe('list-only');
+    expect(again.paneSizes).toEqual({ folders: 300, list: 720, listHeight: 320 });
+  });
+
+  it('ignores a damaged pane size entry', () => {
+    localStorage.setItem(STORAGE_KEYS.mailPanes, '{"folders": "wide", "list": 10');
+    expect(new Preferences(localStorage).paneSizes.list).toBe(380);
+    localStorage.setItem(STORAGE_KEYS.mailPanes, '{"folders": 12, "list": "wide"}');
+    const prefs = new Preferences(localStorage);
+    expect(prefs.paneSizes.folders).toBe(160);
+    expect(prefs.paneSizes.list).toBe(380);
+    localStorage.setItem(STORAGE_KEYS.mailLayout, 'tabs');
+    expect(new Preferences(localStorage).mailLayout).toBe('three-pane');
+  });
 });

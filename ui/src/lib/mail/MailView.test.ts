@@ -1,0 +1,850 @@
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
+import { beforeEach, describe, expect, it } from 'vitest';
+import App from '../../App.svelte';
+import type { AttachmentView, MessageRow, NewMail } from '../backend/mailTypes';
+import { STORAGE_KEYS } from '../settings/Preferences.svelte';
+import {
+  ADA,
+  ADA_ACCOUNT,
+  ADA_FOLDERS,
+  BOB_ACCOUNT,
+  FakeBackend,
+  MAIL_TODAY,
+  folder,
+  message,
+  messages,
+  viewOf,
+} from '../../test/FakeBackend';
+import { ROW_HEIGHT } from './MessageRowView.svelte';
+import { SEARCH_DEBOUNCE_MS } from './MailWorkspace.svelte';
+
+const INBOX = 1;
+const ARCHIVE = 8;
+const PROJECTS = 6;
+
+/** Ada with her folders and `count` read messages in the Inbox (ids 1000001 up). */
+function mailBackend(count = 5): FakeBackend {
+  const backend = new FakeBackend();
+  backend.user = ADA;
+  backend.accountList = [ADA_ACCOUNT];
+  backend.folderList = ADA_FOLDERS.map((f) => ({ ...f }));
+  backend.messages.set(INBOX, messages(INBOX, count));
+  return backend;
+}
+
+const id = (position: number) => INBOX * 1_000_000 + 1 + position;
+
+async function renderMail(backend: FakeBackend) {
+  const result = render(App, { props: { backend, storage: localStorage, now: () => MAIL_TODAY } });
+  await screen.findAllByTestId('message-row');
+  return result;
+}
+
+function row(messageId: number): HTMLElement {
+  const found = screen
+    .getAllByTestId('message-row')
+    .find((el) => el.getAttribute('data-id') === String(messageId));
+  if (!found) throw new Error(`row ${messageId} is not rendered`);
+  return found;
+}
+
+function selectedIds(): number[] {
+  return screen
+    .getAllByTestId('message-row')
+    .filter((el) => el.getAttribute('aria-selected') === 'true')
+    .map((el) => Number(el.getAttribute('data-id')));
+}
+
+/** A DataTransfer as a browser hands it to drag handlers (jsdom has none). */
+function dataTransfer() {
+  const data = new Map<string, string>();
+  return {
+    data,
+    get types() {
+      return [...data.keys()];
+    },
+    setData: (type: string, value: string) => data.set(type, value),
+    getData: (type: string) => data.get(type) ?? '',
+    effectAllowed: 'all',
+    dropEffect: 'none',
+  };
+}
+
+function newMail(folderId: number, name: string, count: number): NewMail {
+  return { account: 'acct-ada', folder: name, folder_id: folderId, count, newest: null, show_content: true };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+beforeEach(() => {
+  localStorage.clear();
+});
+
+describe('folder tree', () => {
+  it('lists special folders first in the usual order, then the rest by name, nested', async () => {
+    const backend = mailBackend();
+    backend.folderList = backend.folderList.map((f) => (f.id === 7 ? { ...f, unread: 1234 } : f));
+    await renderMail(backend);
+
+    const folders = screen.getAllByTestId('folder');
+    expect(folders.map((f) => f.querySelector('.name')?.textContent)).toEqual([
+      'Inbox',
+      'Drafts',
+      'Sent',
+      'Archive',
+      'Junk',
+      'Trash',
+      'Accounting',
+      'Projects',
+      'Heron',
+    ]);
+    expect(folders.slice(0, 6).map((f) => f.getAttribute('data-special-use'))).toEqual([
+      'INBOX',
+      '\\Drafts',
+      '\\Sent',
+      '\\Archive',
+      '\\Junk',
+      '\\Trash',
+    ]);
+    // Projects/Heron sits inside Projects.
+    const heron = folders[8];
+    expect(heron.getAttribute('data-folder-id')).toBe('7');
+    expect(heron.closest('li')?.parentElement?.closest('li')?.textContent).toContain('Projects');
+    expect(within(heron).getByTestId('unread-badge').textContent?.trim()).toBe('1,234');
+    expect(heron.getAttribute('aria-label')).toBe('Heron, 1,234 unread');
+    expect(within(folders[4]).getByTestId('unread-badge').textContent?.trim()).toBe('1');
+    expect(within(folders[1]).queryByTestId('unread-badge')).toBeNull();
+    expect(screen.getByRole('heading', { name: 'ada@example.com' })).toBeTruthy();
+    // The Inbox is open and marked as the current folder.
+    expect(folders[0].getAttribute('aria-current')).toBe('true');
+  });
+
+  it('groups folders under each account’s address', async () => {
+    const backend = mailBackend();
+    backend.accountList = [ADA_ACCOUNT, BOB_ACCOUNT];
+    backend.folderList.push(folder(20, 'INBOX', 'INBOX', 0, 'acct-bob'));
+    await renderMail(backend);
+    const headings = screen.getAllByRole('heading', { level: 2 }).map((h) => h.textContent);
+    expect(headings).toContain('ada@example.com');
+    expect(headings).toContain('bob@example.org');
+    expect(screen.getAllByTestId('folder').filter((f) => f.getAttribute('data-special-use') === 'INBOX')).toHaveLength(2);
+  });
+
+  it('refreshes the counts when new mail arrives', async () => {
+    const backend = mailBackend();
+    await renderMail(backend);
+    const before = backend.callsOf('mail_folders').length;
+    backend.folderList = backend.folderList.map((f) => (f.id === PROJECTS ? { ...f, unread: 4 } : f));
+    backend.emit('new-mail', newMail(PROJECTS, 'Projects', 4));
+    await waitFor(() => expect(backend.callsOf('mail_folders').length).toBe(before + 1));
+    const projects = screen.getAllByTestId('folder').find((f) => f.getAttribute('data-folder-id') === String(PROJECTS))!;
+    await waitFor(() => expect(within(projects).getByTestId('unread-badge').textContent?.trim()).toBe('4'));
+  });
+
+  it('shows new mail in the open folder when it arrives', async () => {
+    const backend = mailBackend(2);
+    await renderMail(backend);
+    backend.messages.set(INBOX, [message(77, INBOX, { subject: 'Just arrived', flags: [] }), ...backend.messages.get(INBOX)!]);
+    backend.emit('new-mail', newMail(INBOX, 'INBOX', 1));
+    expect(await screen.findByText('Just arrived')).toBeTruthy();
+    const inbox = screen.getAllByTestId('folder')[0];
+    await waitFor(() => expect(within(inbox).getByTestId('unread-badge').textContent?.trim()).toBe('1'));
+  });
+
+  it('moves a dragged selection to the folder it is dropped on', async () => {
+    const backend = mailBackend();
+    await renderMail(backend);
+    await fireEvent.click(row(id(0)));
+    await fireEvent.click(row(id(2)), { ctrlKey: true });
+    const transfer = dataTransfer();
+    await fireEvent.dragStart(row(id(2)), { dataTransfer: transfer });
+    expect(JSON.parse(transfer.getData('application/x-heron-messages'))).toEqual([id(0), id(2)]);
+
+    const projects = screen.getAllByTestId('folder').find((f) => f.getAttribute('data-folder-id') === String(PROJECTS))!;
+    await fireEvent.dragOver(projects, { dataTransfer: transfer });
+    await fireEvent.drop(projects, { dataTransfer: transfer });
+    expect(backend.callsOf('move_messages')).toEqual([{ ids: [id(0), id(2)], folder: PROJECTS }]);
+    const shown = screen.getAllByTestId('message-row').map((el) => Number(el.getAttribute('data-id')));
+    expect(shown).toEqual([id(1), id(3), id(4)]);
+  });
+});
+
+describe('message list', () => {
+  it('asks for the first window only, and for more as it scrolls', async () => {
+    const backend = mailBackend(100_000);
+    await renderMail(backend);
+    expect(backend.callsOf('mail_window')).toEqual([{ folder: INBOX, offset: 0, limit: 100 }]);
+
+    const list = screen.getByTestId('message-list');
+    const spacer = list.querySelector('.spacer') as HTMLElement;
+    expect(spacer.style.height).toBe(`${100_000 * ROW_HEIGHT}px`);
+    const drawn = screen.getAllByTestId('message-row').length;
+    expect(drawn).toBeGreaterThan(5);
+    expect(drawn).toBeLessThan(40);
+
+    list.scrollTop = 50_000 * ROW_HEIGHT;
+    await fireEvent.scroll(list);
+    // Rows of windows not fetched yet are placeholders meanwhile.
+    await waitFor(() =>
+      expect(backend.callsOf('mail_window').map((c) => c.offset)).toEqual([0, 49_900, 50_000]),
+    );
+    expect((await screen.findAllByTestId('message-row')).some((el) => el.getAttribute('data-id') === String(id(50_000)))).toBe(true);
+    expect(row(id(50_000)).getAttribute('aria-posinset')).toBe('50001');
+    expect(row(id(50_000)).getAttribute('aria-setsize')).toBe('100000');
+
+    // Scrolling back needs no request: the first window is cached.
+    list.scrollTop = 0;
+    await fireEvent.scroll(list);
+    await screen.findByText('Subject 1000001');
+    expect(backend.callsOf('mail_window')).toHaveLength(3);
+  });
+
+  it('shows sender, subject, preview, date, and unread, flagged and attachment marks', async () => {
+    const backend = mailBackend(0);
+    const today = Math.floor(MAIL_TODAY.getTime() / 1000);
+    backend.messages.set(INBOX, [
+      message(11, INBOX, { flags: [], from_name: 'Alice Martin', has_attachments: true, date: today - 3600 }),
+      message(12, INBOX, { flags: ['\\Seen', '\\Flagged'], from_name: '', from_addr: 'bob@example.com', date: today - 40 * 86_400 }),
+      message(13, INBOX, { date: Math.floor(new Date(2023, 2, 5, 12).getTime() / 1000) }),
+    ]);
+    await renderMail(backend);
+
+    const alice = row(11);
+    expect(alice.classList.contains('unread')).toBe(true);
+    expect(alice.textContent).toContain('Alice Martin');
+    expect(alice.textContent).toContain('Subject 11');
+    expect(alice.textContent).toContain('Preview of message 11');
+    expect(alice.querySelector('time')?.textContent?.trim()).toBe('8:30 AM');
+    expect(alice.textContent).toContain('Unread, Has attachments');
+
+    const bob = row(12);
+    expect(bob.classList.contains('unread')).toBe(false);
+    expect(bob.textContent).toContain('bob@example.com');
+    expect(bob.querySelector('time')?.textContent?.trim()).toBe('Oct 20');
+    expect(bob.querySelector('.flag')).toBeTruthy();
+
+    expect(row(13).querySelector('time')?.textContent?.trim()).toBe('3/5/2023');
+  });
+
+  it('selects with click, toggles with Ctrl-click and selects a range with Shift-click', async () => {
+    await renderMail(mailBackend(8));
+    const list = screen.getByTestId('message-list');
+    expect(list.getAttribute('role')).toBe('listbox');
+    expect(list.getAttribute('aria-multiselectable')).toBe('true');
+
+    await fireEvent.click(row(id(1)));
+    expect(selectedIds()).toEqual([id(1)]);
+    expect(list.getAttribute('aria-activedescendant')).toBe(row(id(1)).id);
+
+    await fireEvent.click(row(id(4)), { shiftKey: true });
+    expect(selectedIds()).toEqual([id(1), id(2), id(3), id(4)]);
+
+    await fireEvent.click(row(id(2)), { ctrlKey: true });
+    expect(selectedIds()).toEqual([id(1), id(3), id(4)]);
+    await fireEvent.click(row(id(6)), { metaKey: true });
+    expect(selectedIds()).toEqual([id(1), id(3), id(4), id(6)]);
+
+    expect(screen.getByText('4 selected')).toBeTruthy();
+    expect(screen.getByTestId('bulk-toolbar')).toBeTruthy();
+    // The reader does not show one of several selected messages.
+    expect(screen.getByTestId('reader').textContent).toContain('4 messages selected');
+  });
+
+  it('flags at once, and puts the flag back with an error when the backend refuses', async () => {
+    const backend = mailBackend();
+    await renderMail(backend);
+    await fireEvent.click(row(id(0)));
+
+    let release = () => {};
+    backend.gates.set('set_flags', new Promise<void>((resolve) => (release = resolve)));
+    backend.commandFailures.set('set_flags', { code: 'store_busy', message: 'The local store is busy' });
+    await fireEvent.click(screen.getByTestId('bulk-flag'));
+    expect(row(id(0)).querySelector('.flag')).toBeTruthy();
+    expect(backend.callsOf('set_flags')).toEqual([{ ids: [id(0)], add: ['\\Flagged'], remove: [] }]);
+
+    release();
+    const error = await screen.findByTestId('mail-error');
+    expect(error.getAttribute('role')).toBe('alert');
+    expect(error.textContent).toContain("Couldn't flag the messages.");
+    expect(error.textContent).toContain('The local store is busy');
+    expect(row(id(0)).querySelector('.flag')).toBeNull();
+  });
+
+  it('archives the selection into the account’s Archive folder', async () => {
+    const backend = mailBackend();
+    await renderMail(backend);
+    await fireEvent.click(row(id(1)));
+    await fireEvent.click(row(id(2)), { shiftKey: true });
+    await fireEvent.click(screen.getByTestId('bulk-archive'));
+    expect(backend.callsOf('move_messages')).toEqual([{ ids: [id(1), id(2)], folder: ARCHIVE }]);
+    expect(screen.getAllByTestId('message-row').map((el) => Number(el.getAttribute('data-id')))).toEqual([
+      id(0),
+      id(3),
+      id(4),
+    ]);
+  });
+
+  it('brings deleted rows back when the delete is refused', async () => {
+    const backend = mailBackend();
+    backend.commandFailures.set('delete_messages', { code: 'not_found', message: 'No message 1000002' });
+    await renderMail(backend);
+    await fireEvent.click(row(id(1)));
+    await fireEvent.click(screen.getByTestId('bulk-delete'));
+    expect((await screen.findByTestId('mail-error')).textContent).toContain("Couldn't delete the messages.");
+    expect(screen.getAllByTestId('message-row')).toHaveLength(5);
+    expect(row(id(1))).toBeTruthy();
+  });
+
+  it('fetches again when its folder changes, keeping the selection', async () => {
+    const backend = mailBackend();
+    await renderMail(backend);
+    await fireEvent.click(row(id(3)));
+    backend.messages.set(INBOX, [message(99, INBOX, { subject: 'Fresh news' }), ...backend.messages.get(INBOX)!]);
+
+    backend.emit('mail-changed', { folders: [PROJECTS] });
+    await sleep(10);
+    expect(screen.queryByText('Fresh news')).toBeNull();
+
+    backend.emit('mail-changed', { folders: [INBOX] });
+    expect(await screen.findByText('Fresh news')).toBeTruthy();
+    expect(selectedIds()).toEqual([id(3)]);
+    expect(screen.getByTestId('message-list').getAttribute('aria-activedescendant')).toBe(row(id(3)).id);
+  });
+});
+
+describe('reader', () => {
+  it('opens a message, marks it read at once, and shows sender name and address', async () => {
+    const backend = mailBackend(3);
+    const unread = message(id(0), INBOX, { flags: [], subject: 'Quarterly plan', from_name: 'Alice Martin', from_addr: 'alice@example.com' });
+    backend.messages.set(INBOX, [unread, ...messages(INBOX, 2, id(1))]);
+    backend.folderList = backend.folderList.map((f) => (f.id === INBOX ? { ...f, unread: 1 } : f));
+    backend.views.set(
+      unread.id,
+      viewOf(unread, {
+        to: [
+          { display_name: 'Bob', address: 'bob@example.com' },
+          { display_name: 'Carol', address: 'carol@example.com' },
+          { display_name: '', address: 'dan@example.com' },
+        ],
+        cc: [
+          { display_name: 'Eve', address: 'eve@example.com' },
+          { display_name: 'Fay', address: 'fay@example.com' },
+        ],
+      }),
+    );
+    await renderMail(backend);
+    const inbox = screen.getAllByTestId('folder')[0];
+    expect(within(inbox).getByTestId('unread-badge').textContent?.trim()).toBe('1');
+
+    await fireEvent.click(row(unread.id));
+    expect(backend.callsOf('set_flags')).toEqual([{ ids: [unread.id], add: ['\\Seen'], remove: [] }]);
+    expect(row(unread.id).classList.contains('unread')).toBe(false);
+    expect(within(inbox).queryByTestId('unread-badge')).toBeNull();
+
+    const reader = screen.getByTestId('reader');
+    expect(await within(reader).findByRole('heading', { level: 1, name: 'Quarterly plan' })).toBeTruthy();
+    expect(reader.dataset.messageId).toBe(String(unread.id));
+    expect(screen.getByTestId('reader-sender').textContent).toBe('Alice Martin <alice@example.com>');
+    expect(screen.getByTestId('reader-recipients').textContent).toBe('to Bob, Carol and 3 others');
+    expect(reader.textContent).toContain('Saturday, November 29, 2025');
+
+    await fireEvent.click(within(reader).getByRole('button', { name: 'Details' }));
+    const details = screen.getByTestId('reader-details');
+    expect(details.textContent).toContain('dan@example.com');
+    expect(details.textContent).toContain('Eve <eve@example.com>');
+  });
+
+  it('does not mark a read message again', async () => {
+    const backend = mailBackend();
+    await renderMail(backend);
+    await fireEvent.click(row(id(0)));
+    await screen.findByRole('heading', { level: 1, name: 'Subject 1000001' });
+    expect(backend.callsOf('set_flags')).toEqual([]);
+  });
+
+  it('shows an HTML body only in an empty sandbox, never as markup of its own', async () => {
+    const backend = mailBackend();
+    const first = backend.messages.get(INBOX)![0];
+    backend.views.set(first.id, viewOf(first, { body_url: 'heron-mail://message/1000001/body' }));
+    await renderMail(backend);
+    await fireEvent.click(row(first.id));
+
+    const frame = (await screen.findByTestId('reader-body')) as HTMLIFrameElement;
+    expect(frame.tagName).toBe('IFRAME');
+    expect(frame.getAttribute('sandbox')).toBe('');
+    // Nothing but these attributes: no allow-* token, no `allow`, no `srcdoc`.
+    expect(frame.getAttributeNames().filter((name) => !name.startsWith('data-')).sort()).toEqual(
+      ['class', 'referrerpolicy', 'sandbox', 'src', 'title'],
+    );
+    expect(frame.getAttribute('src')).toBe('heron-mail://message/1000001/body');
+    expect(frame.getAttribute('referrerpolicy')).toBe('no-referrer');
+    expect(frame.hasAttribute('allow')).toBe(false);
+    expect(frame.hasAttribute('srcdoc')).toBe(false);
+    expect(frame.getAttribute('title')).toBe('Message: Subject 1000001');
+  });
+
+  it('renders the body dark in the dark theme, and in the sender\'s colours on request', async () => {
+    localStorage.setItem('heron.ui.theme', 'dark');
+    const backend = mailBackend();
+    const first = backend.messages.get(INBOX)![0];
+    backend.views.set(first.id, viewOf(first, { body_url: 'heron-mail://message/1000001/body' }));
+    await renderMail(backend);
+    await fireEvent.click(row(first.id));
+    const frame = await screen.findByTestId('reader-body');
+    expect(frame.getAttribute('src')).toBe('heron-mail://message/1000001/body?theme=dark');
+    const toggle = screen.getByTestId('reader-original-colours');
+    expect(toggle.getAttribute('aria-pressed')).toBe('false');
+    await fireEvent.click(toggle);
+    expect(toggle.getAttribute('aria-pressed')).toBe('true');
+    expect(screen.getByTestId('reader-body').getAttribute('src')).toBe('heron-mail://message/1000001/body');
+    localStorage.removeItem('heron.ui.theme');
+  });
+
+  it('shows a text body as text, markup and all', async () => {
+    const backend = mailBackend();
+    const first = backend.messages.get(INBOX)![0];
+    const hostile = '<img src=x onerror="alert(1)"><b>bold</b>\n<script>alert(2)</script>';
+    backend.views.set(first.id, viewOf(first, { text_body: hostile, subject: '<i>Hi</i>' }));
+    await renderMail(backend);
+    await fireEvent.click(row(first.id));
+
+    const body = await screen.findByTestId('reader-body');
+    expect(body.textContent).toBe(hostile);
+    const reader = screen.getByTestId('reader');
+    expect(reader.querySelector('img, b, i, script')).toBeNull();
+    expect(within(reader).getByRole('heading', { level: 1 }).textContent).toBe('<i>Hi</i>');
+  });
+
+  it('says when the body is not downloaded yet', async () => {
+    const backend = mailBackend();
+    const first = backend.messages.get(INBOX)![0];
+    backend.views.set(first.id, viewOf(first, { downloaded: false, text_body: '' }));
+    await renderMail(backend);
+    await fireEvent.click(row(first.id));
+    expect((await screen.findByTestId('reader-not-downloaded')).textContent).toContain('downloads with the next sync');
+  });
+
+  it('offers to load blocked remote content for the message or the sender', async () => {
+    const backend = mailBackend();
+    const [first, second] = backend.messages.get(INBOX)!;
+    backend.views.set(first.id, viewOf(first, { remote: { blocked: 3, loaded: false, may_allow: true } }));
+    backend.views.set(second.id, viewOf(second, { remote: { blocked: 1, loaded: false, may_allow: true } }));
+    await renderMail(backend);
+
+    await fireEvent.click(row(first.id));
+    const bar = await screen.findByTestId('remote-bar');
+    expect(bar.textContent).toContain('3 remote images were blocked to protect your privacy.');
+    await fireEvent.click(within(bar).getByRole('button', { name: 'Always for this sender' }));
+    expect(backend.callsOf('allow_remote_content')).toEqual([{ id: first.id, scope: 'sender' }]);
+    await waitFor(() => expect(screen.queryByTestId('remote-bar')).toBeNull());
+
+    await fireEvent.click(row(second.id));
+    const again = await screen.findByTestId('remote-bar');
+    expect(again.textContent).toContain('1 remote image was blocked');
+    await fireEvent.click(within(again).getByRole('button', { name: 'Load for this message' }));
+    expect(backend.callsOf('allow_remote_content')[1]).toEqual({ id: second.id, scope: 'message' });
+  });
+
+  it('has no buttons to load remote content when policy forbids it', async () => {
+    const backend = mailBackend();
+    const first = backend.messages.get(INBOX)![0];
+    backend.views.set(first.id, viewOf(first, { remote: { blocked: 2, loaded: false, may_allow: false } }));
+    await renderMail(backend);
+    await fireEvent.click(row(first.id));
+    const bar = await screen.findByTestId('remote-bar');
+    expect(within(bar).queryAllByRole('button')).toHaveLength(0);
+    expect(bar.textContent).toContain('Your organisation does not allow loading them.');
+  });
+
+  it('asks before opening a dangerous attachment, and opens a safe one directly', async () => {
+    const backend = mailBackend();
+    const first = backend.messages.get(INBOX)![0];
+    const attachment = (over: Partial<AttachmentView>): AttachmentView => ({
+      file_name: 'report.pdf',
+      original_name: 'report.pdf',
+      content_type: 'application/pdf',
+      size: 734_003,
+      inline: false,
+      content_id: null,
+      part_path: '2',
+      dangerous: false,
+      warnings: [],
+      ...over,
+    });
+    backend.views.set(
+      first.id,
+      viewOf(first, {
+        attachments: [
+          attachment({}),
+          attachment({
+            file_name: 'invoice.pdf.exe',
+            original_name: 'invoice.pdf.exe',
+            content_type: 'application/octet-stream',
+            part_path: '3',
+            dangerous: true,
+            warnings: [{ code: 'double_extension', file_name: 'invoice.pdf.exe' }],
+          }),
+        ],
+      }),
+    );
+    await renderMail(backend);
+    await fireEvent.click(row(first.id));
+    const [safe, dangerous] = await screen.findAllByTestId('attachment');
+    expect(safe.textContent).toContain('734 kB');
+
+    await fireEvent.click(within(safe).getByRole('button', { name: 'Open report.pdf' }));
+    expect(backend.callsOf('open_attachment')).toEqual([{ id: first.id, partPath: '2', confirmed: false }]);
+
+    await fireEvent.click(within(dangerous).getByRole('button', { name: 'Open invoice.pdf.exe' }));
+    const dialog = screen.getByTestId('attachment-confirm');
+    expect(dialog.getAttribute('role')).toBe('alertdialog');
+    expect(dialog.textContent).toContain('This file is a program or script.');
+    expect(dialog.textContent).toContain('“invoice.pdf.exe” has two extensions');
+    expect(backend.callsOf('open_attachment')).toHaveLength(1);
+    // Cancel has the focus: Enter alone never opens it.
+    expect(document.activeElement?.textContent?.trim()).toBe('Cancel');
+
+    await fireEvent.keyDown(document.activeElement!, { key: 'Escape' });
+    expect(screen.queryByTestId('attachment-confirm')).toBeNull();
+    expect(backend.callsOf('open_attachment')).toHaveLength(1);
+
+    await fireEvent.click(within(dangerous).getByRole('button', { name: 'Open invoice.pdf.exe' }));
+    await fireEvent.click(screen.getByTestId('attachment-confirm-confirm'));
+    expect(backend.callsOf('open_attachment')[1]).toEqual({ id: first.id, partPath: '3', confirmed: true });
+
+    await fireEvent.click(within(safe).getByRole('button', { name: 'Save report.pdf' }));
+    expect(backend.callsOf('save_attachment')).toEqual([{ id: first.id, partPath: '2' }]);
+    expect((await screen.findByTestId('attachment-saved')).textContent).toContain('/home/ada/Downloads/report.pdf');
+  });
+
+  it('previews a raster image attachment in an empty sandbox, never an SVG', async () => {
+    const backend = mailBackend();
+    const first = backend.messages.get(INBOX)![0];
+    const image = (file_name: string, content_type: string, part_path: string): AttachmentView => ({
+      file_name,
+      original_name: file_name,
+      content_type,
+      size: 2048,
+      inline: false,
+      content_id: null,
+      part_path,
+      dangerous: false,
+      warnings: [],
+    });
+    backend.views.set(
+      first.id,
+      viewOf(first, {
+        preview_base: 'heron-mail://preview/1000001/',
+        attachments: [image('photo.jpg', 'image/jpeg', '2'), image('logo.svg', 'image/svg+xml', '3')],
+      }),
+    );
+    await renderMail(backend);
+    await fireEvent.click(row(first.id));
+    const [photo, logo] = await screen.findAllByTestId('attachment');
+    expect(within(logo).queryByTestId('attachment-preview-button')).toBeNull();
+    await fireEvent.click(within(photo).getByRole('button', { name: 'Preview photo.jpg' }));
+    const dialog = screen.getByTestId('attachment-preview');
+    const frame = dialog.querySelector('iframe')!;
+    expect(frame.getAttribute('sandbox')).toBe('');
+    expect(frame.getAttribute('src')).toBe('heron-mail://preview/1000001/2');
+    await fireEvent.keyDown(document.activeElement!, { key: 'Escape' });
+    expect(screen.queryByTestId('attachment-preview')).toBeNull();
+  });
+
+  it('explains every security note in words, and unknown ones generically', async () => {
+    const backend = mailBackend();
+    const first = backend.messages.get(INBOX)![0];
+    backend.views.set(
+      first.id,
+      viewOf(first, {
+        security_notes: [
+          { code: 'sender_differs_from_from', sender: 'mailer@bulk.example', from: 'ceo@example.com' },
+          { code: 'link_text_host_mismatch', text_host: 'bank.example', href_host: 'evil.example' },
+          { code: 'invisible_or_bidi_chars', field: 'subject', shown: 'Invoice<U+202E>fdp.exe' },
+          { code: 'something_new_in_core' },
+        ],
+      }),
+    );
+    await renderMail(backend);
+    await fireEvent.click(row(first.id));
+    const notes = await screen.findByTestId('security-notes');
+    const items = within(notes).getAllByRole('listitem').map((li) => li.textContent);
+    expect(items).toEqual([
+      'Sent by mailer@bulk.example on behalf of ceo@example.com.',
+      'A link shows bank.example but goes to evil.example.',
+      'The subject contains invisible or text-reversing characters: Invoice<U+202E>fdp.exe',
+      'Heron found something unusual in this message. Be careful with its links and attachments.',
+    ]);
+  });
+
+  it('confirms links that do not go where they say, and reports blocked ones', async () => {
+    const backend = mailBackend();
+    await renderMail(backend);
+    backend.emit('mail-link', { url: 'https://ok.example/', allowed: true, warnings: [], host: 'ok.example' });
+    await sleep(10);
+    expect(screen.queryByTestId('link-confirm')).toBeNull();
+
+    backend.emit('mail-link', {
+      url: 'https://evil.example/login',
+      allowed: true,
+      warnings: [{ code: 'link_text_host_mismatch', text_host: 'bank.example', href_host: 'evil.example' }],
+      host: 'evil.example',
+    });
+    const dialog = await screen.findByTestId('link-confirm');
+    expect(dialog.textContent).toContain('This link goes to evil.example (not what the text shows). Open it?');
+    await fireEvent.click(within(dialog).getByRole('button', { name: 'Open link' }));
+    expect(backend.callsOf('open_link')).toEqual([{ url: 'https://evil.example/login' }]);
+    await waitFor(() => expect(screen.queryByTestId('link-confirm')).toBeNull());
+
+    backend.emit('mail-link', { url: 'file:///etc/passwd', allowed: false, warnings: [], host: '' });
+    const notice = await screen.findByTestId('link-blocked');
+    expect(notice.textContent).toContain("Heron doesn't open links of this kind");
+    expect(notice.textContent).toContain('file:///etc/passwd');
+    expect(backend.callsOf('open_link')).toHaveLength(1);
+  });
+});
+
+describe('notifications', () => {
+  it('asks the shell for a notification in the user’s words unless Mail is in view', async () => {
+    const backend = mailBackend();
+    await renderMail(backend);
+    const arrived: NewMail = {
+      ...newMail(INBOX, 'INBOX', 1),
+      newest: { id: 42, from_name: 'Alice Martin', from_addr: 'alice@example.com', subject: 'Lunch?' },
+    };
+    screen.getByTestId('message-list').focus();
+    backend.emit('new-mail', arrived);
+    await sleep(10);
+    expect(backend.callsOf('notify_new_mail')).toEqual([]);
+
+    await fireEvent.click(screen.getByTestId('rail-calendar'));
+    backend.emit('new-mail', arrived);
+    await waitFor(() =>
+      expect(backend.callsOf('notify_new_mail')).toEqual([{ title: 'Alice Martin', body: 'Lunch?', message: 42 }]),
+    );
+  });
+
+  it('opening a notification shows its message in its folder, from any section', async () => {
+    const backend = mailBackend();
+    backend.messages.set(PROJECTS, [message(601, PROJECTS, { subject: 'Design review', flags: [] })]);
+    await renderMail(backend);
+    await fireEvent.click(screen.getByTestId('rail-calendar'));
+    backend.emit('open-message', { id: 601 });
+    const heading = await screen.findByRole('heading', { level: 1, name: 'Design review' });
+    expect(heading).toBeTruthy();
+    expect(screen.getByTestId('rail-mail').getAttribute('aria-current')).toBe('page');
+    const projects = screen.getAllByTestId('folder').find((f) => f.getAttribute('data-folder-id') === String(PROJECTS))!;
+    expect(projects.getAttribute('aria-current')).toBe('true');
+    expect(selectedIds()).toEqual([601]);
+  });
+});
+
+describe('search', () => {
+  it('waits for typing to pause, shows results and filter chips, and Esc goes back', async () => {
+    const backend = mailBackend();
+    const hits: MessageRow[] = [message(501, INBOX, { subject: 'Report from Alice' })];
+    backend.searchResults = (query) => (query.includes('report') ? hits : []);
+    await renderMail(backend);
+
+    const box = screen.getByTestId('search-box') as HTMLInputElement;
+    for (const text of ['f', 'from:al', 'from:alice is:unread report']) {
+      await fireEvent.input(box, { target: { value: text } });
+    }
+    expect(backend.callsOf('search_mail')).toEqual([]);
+    await sleep(SEARCH_DEBOUNCE_MS + 50);
+    expect(backend.callsOf('search_mail')).toEqual([{ query: 'from:alice is:unread report', limit: 200 }]);
+
+    expect(await screen.findByText('Report from Alice')).toBeTruthy();
+    expect(screen.getAllByTestId('message-row')).toHaveLength(1);
+    expect(screen.getByText('Searching downloaded mail')).toBeTruthy();
+    const chips = screen.getAllByTestId('search-chip');
+    expect(chips.map((c) => c.textContent?.trim())).toEqual(['From: alice', 'Unread']);
+
+    await fireEvent.click(within(chips[1]).getByRole('button', { name: 'Remove filter: Unread' }));
+    expect(box.value).toBe('from:alice report');
+
+    await fireEvent.keyDown(box, { key: 'Escape' });
+    expect(box.value).toBe('');
+    await waitFor(() => expect(screen.getAllByTestId('message-row')).toHaveLength(5));
+  });
+
+  it('opens a result in the reader', async () => {
+    const backend = mailBackend();
+    const hit = backend.messages.get(INBOX)![3];
+    backend.searchResults = () => [hit];
+    await renderMail(backend);
+    await fireEvent.input(screen.getByTestId('search-box'), { target: { value: 'subject:4' } });
+    await waitFor(() => expect(screen.getAllByTestId('message-row')).toHaveLength(1));
+    await fireEvent.click(row(hit.id));
+    expect(await screen.findByRole('heading', { level: 1, name: hit.subject })).toBeTruthy();
+  });
+});
+
+describe('keyboard', () => {
+  it('j and k move and open, Enter opens, # deletes and the next message opens', async () => {
+    const backend = mailBackend();
+    await renderMail(backend);
+    const list = screen.getByTestId('message-list');
+    list.focus();
+
+    await fireEvent.keyDown(list, { key: 'j' });
+    expect(selectedIds()).toEqual([id(0)]);
+    await fireEvent.keyDown(list, { key: 'j' });
+    await fireEvent.keyDown(list, { key: 'ArrowDown' });
+    expect(selectedIds()).toEqual([id(2)]);
+    await fireEvent.keyDown(list, { key: 'k' });
+    expect(selectedIds()).toEqual([id(1)]);
+    expect(await screen.findByRole('heading', { level: 1, name: 'Subject 1000002' })).toBeTruthy();
+    expect(backend.callsOf('read_message').map((c) => c.id)).toEqual([id(0), id(1), id(2), id(1)]);
+
+    await fireEvent.keyDown(list, { key: 'ArrowDown', shiftKey: true });
+    expect(selectedIds()).toEqual([id(1), id(2)]);
+    await fireEvent.keyDown(list, { key: 'Enter' });
+    expect(selectedIds()).toEqual([id(2)]);
+
+    await fireEvent.keyDown(list, { key: '#' });
+    expect(backend.callsOf('delete_messages')).toEqual([{ ids: [id(2)] }]);
+    expect(screen.getAllByTestId('message-row').map((el) => Number(el.getAttribute('data-id')))).toEqual([
+      id(0),
+      id(1),
+      id(3),
+      id(4),
+    ]);
+    // The message below takes the deleted one's place in the reader.
+    expect(await screen.findByRole('heading', { level: 1, name: 'Subject 1000004' })).toBeTruthy();
+    expect(selectedIds()).toEqual([id(3)]);
+  });
+
+  it('u, s and e act on the selection; typing in the search box is left alone', async () => {
+    const backend = mailBackend();
+    await renderMail(backend);
+    await fireEvent.click(row(id(0)));
+    const list = screen.getByTestId('message-list');
+    await fireEvent.keyDown(list, { key: 'u' });
+    await fireEvent.keyDown(list, { key: 's' });
+    expect(backend.callsOf('set_flags')).toEqual([
+      { ids: [id(0)], add: [], remove: ['\\Seen'] },
+      { ids: [id(0)], add: ['\\Flagged'], remove: [] },
+    ]);
+    await fireEvent.keyDown(screen.getByTestId('search-box'), { key: 'e' });
+    expect(backend.callsOf('move_messages')).toEqual([]);
+    await fireEvent.keyDown(list, { key: 'e' });
+    expect(backend.callsOf('move_messages')).toEqual([{ ids: [id(0)], folder: ARCHIVE }]);
+  });
+
+  it('/ focuses search, ? opens the shortcuts, Esc closes them', async () => {
+    await renderMail(mailBackend());
+    const list = screen.getByTestId('message-list');
+    await fireEvent.keyDown(list, { key: '/' });
+    expect(document.activeElement).toBe(screen.getByTestId('search-box'));
+
+    list.focus();
+    await fireEvent.keyDown(list, { key: '?' });
+    const dialog = screen.getByTestId('shortcuts-dialog');
+    expect(dialog.getAttribute('aria-modal')).toBe('true');
+    expect(dialog.contains(document.activeElement)).toBe(true);
+    expect(dialog.textContent).toContain('Next message');
+    // j does nothing under the dialog.
+    await fireEvent.keyDown(document.activeElement!, { key: 'j' });
+    expect(selectedIds()).toEqual([]);
+    await fireEvent.keyDown(document.activeElement!, { key: 'Tab' });
+    expect(dialog.contains(document.activeElement)).toBe(true);
+    await fireEvent.keyDown(document.activeElement!, { key: 'Escape' });
+    expect(screen.queryByTestId('shortcuts-dialog')).toBeNull();
+  });
+});
+
+describe('layout', () => {
+  it('resizes panes from the keyboard and remembers the sizes', async () => {
+    await renderMail(mailBackend());
+    const [folders, list] = screen.getAllByRole('separator');
+    expect(folders.getAttribute('aria-valuenow')).toBe('232');
+    await fireEvent.keyDown(folders, { key: 'ArrowRight' });
+    expect(folders.getAttribute('aria-valuenow')).toBe('248');
+    await fireEvent.keyDown(list, { key: 'ArrowLeft', shiftKey: true });
+    expect(list.getAttribute('aria-valuenow')).toBe('316');
+    await fireEvent.keyDown(list, { key: 'Home' });
+    expect(list.getAttribute('aria-valuenow')).toBe('280');
+    expect(JSON.parse(localStorage.getItem(STORAGE_KEYS.mailPanes)!)).toMatchObject({ folders: 248, list: 280 });
+  });
+
+  it('in list-only layout the reader replaces the list and Esc goes back', async () => {
+    localStorage.setItem(STORAGE_KEYS.mailLayout, 'list-only');
+    await renderMail(mailBackend());
+    expect(screen.queryByTestId('reader')).toBeNull();
+    await fireEvent.click(row(id(1)));
+    expect(await screen.findByRole('heading', { level: 1, name: 'Subject 1000002' })).toBeTruthy();
+    expect(screen.queryByTestId('message-list')).toBeNull();
+
+    await fireEvent.keyDown(document.body, { key: 'Escape' });
+    expect(await screen.findByTestId('message-list')).toBeTruthy();
+    expect(screen.queryByTestId('reader')).toBeNull();
+    expect(selectedIds()).toEqual([id(1)]);
+  });
+
+  it('is chosen in Settings', async () => {
+    await renderMail(mailBackend());
+    await fireEvent.click(screen.getByTestId('rail-settings'));
+    const select = screen.getByTestId('setting-mail-layout') as HTMLSelectElement;
+    expect([...select.options].map((o) => o.value)).toEqual(['three-pane', 'reader-below', 'list-only']);
+    await fireEvent.change(select, { target: { value: 'reader-below' } });
+    expect(localStorage.getItem(STORAGE_KEYS.mailLayout)).toBe('reader-below');
+    await fireEvent.click(screen.getByTestId('rail-mail'));
+    expect(screen.getByTestId('section-mail').getAttribute('data-layout')).toBe('reader-below');
+    expect(screen.getAllByRole('separator')[1].getAttribute('aria-orientation')).toBe('horizontal');
+  });
+});
+
+describe('sync state', () => {
+  it('shows progress, and a banner with Retry when an account cannot sync', async () => {
+    const backend = mailBackend();
+    backend.syncStateList = [
+      { account: 'acct-ada', state: 'syncing', error: null, folder: 'INBOX', done: 120, total: 4000, last_success: null },
+    ];
+    await renderMail(backend);
+    expect((await screen.findByTestId('sync-progress')).textContent).toContain('Syncing Inbox — 120 of 4,000');
+
+    backend.emit('sync-state', {
+      account: 'acct-ada',
+      state: 'error',
+      error: 'Login failed: the server said AUTHENTICATIONFAILED',
+      folder: null,
+      done: 0,
+      total: 0,
+      last_success: null,
+    });
+    const banner = await screen.findByTestId('sync-banner');
+    expect(screen.queryByTestId('sync-progress')).toBeNull();
+    expect(banner.textContent).toContain("ada@example.com couldn't sync");
+    expect(banner.textContent).toContain('AUTHENTICATIONFAILED');
+    await fireEvent.click(within(banner).getByRole('button', { name: 'Retry' }));
+    expect(backend.callsOf('sync_now')).toHaveLength(1);
+  });
+});
+
+describe('in Chinese', () => {
+  it('names folders, dates and counts the Chinese way', async () => {
+    localStorage.setItem(STORAGE_KEYS.language, 'zh-CN');
+    const backend = mailBackend();
+    backend.folderList = backend.folderList.map((f) => (f.id === 7 ? { ...f, unread: 12_345 } : f));
+    const first = backend.messages.get(INBOX)![0];
+    backend.views.set(
+      first.id,
+      viewOf(first, {
+        remote: { blocked: 2, loaded: false, may_allow: true },
+        security_notes: [{ code: 'missing_from' }],
+      }),
+    );
+    await renderMail(backend);
+    const folders = screen.getAllByTestId('folder').map((f) => f.querySelector('.name')?.textContent);
+    expect(folders.slice(0, 6)).toEqual(['收件箱', '草稿', '已发送', '归档', '垃圾邮件', '已删除']);
+    const heron = screen.getAllByTestId('folder').find((f) => f.getAttribute('data-folder-id') === '7')!;
+    expect(within(heron).getByTestId('unread-badge').textContent?.trim()).toBe('12,345');
+    expect(heron.getAttribute('aria-label')).toBe('Heron，12,345 封未读');
+
+    await fireEvent.click(row(first.id));
+    expect((await screen.findByTestId('remote-bar')).textContent).toContain('为保护你的隐私，已阻止 2 张远程图片。');
+    expect(screen.getByTestId('security-notes').textContent).toContain('这封邮件没有发件人地址。');
+    expect(screen.getByTestId('reader').textContent).toContain('2025年11月29日');
+  });
+});

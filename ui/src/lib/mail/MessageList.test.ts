@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { FakeBackend, messages } from '../../test/FakeBackend';
+import { MessageList, WINDOW_SIZE } from './MessageList.svelte';
+
+const FOLDER = 3;
+
+function backendWith(count: number): FakeBackend {
+  const backend = new FakeBackend();
+  backend.messages.set(FOLDER, messages(FOLDER, count, 1));
+  return backend;
+}
+
+const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+describe('MessageList', () => {
+  it('caches windows and asks for each once', async () => {
+    const backend = backendWith(450);
+    const list = new MessageList(backend);
+    await list.open(FOLDER);
+    expect(list.count).toBe(450);
+    list.ensureRange(0, 30);
+    list.ensureRange(180, 230);
+    list.ensureRange(190, 240);
+    await flush();
+    expect(backend.callsOf('mail_window').map((c) => c.offset)).toEqual([0, 100, 200]);
+    expect(list.rowAt(199)?.id).toBe(200);
+    expect(list.rowAt(300)).toBeUndefined();
+  });
+
+  it('closes the gap of removed rows, and refetches the windows left short', async () => {
+    const backend = backendWith(250);
+    const list = new MessageList(backend);
+    await list.open(FOLDER);
+    list.ensureRange(90, 110);
+    await flush();
+    list.selectOnly(98);
+    list.selectRange(101);
+    const snapshot = list.removeRows([99, 100, 101, 102]);
+    expect(list.total).toBe(246);
+    expect(list.rowAt(97)?.id).toBe(98);
+    expect(list.rowAt(98)?.id).toBe(103);
+    // Window 1 lost four rows off its end: they are fetched again when shown.
+    expect(list.rowAt(196)).toBeUndefined();
+    expect(list.selected.size).toBe(0);
+    expect(list.focus).toBe(98);
+
+    backend.removeForTest([99, 100, 101, 102]);
+    list.ensureRange(180, 200);
+    await flush();
+    expect(backend.callsOf('mail_window').map((c) => c.offset)).toEqual([0, 100, 100]);
+    expect(list.rowAt(196)?.id).toBe(201);
+
+    list.restore(snapshot);
+    expect(list.total).toBe(250);
+    expect(list.rowAt(98)?.id).toBe(99);
+    expect([...list.selected]).toEqual([99, 100, 101, 102]);
+  });
+
+  it('drops an answer that comes after the folder changed', async () => {
+    const backend = backendWith(300);
+    backend.messages.set(9, messages(9, 3, 9001));
+    const list = new MessageList(backend);
+    await list.open(FOLDER);
+    let release = () => {};
+    backend.gates.set('mail_window', new Promise<void>((resolve) => (release = resolve)));
+    list.ensureRange(WINDOW_SIZE, WINDOW_SIZE + 10);
+    const opening = list.open(9);
+    release();
+    await opening;
+    await flush();
+    expect(list.folder).toBe(9);
+    expect(list.count).toBe(3);
+    expect(list.rowAt(0)?.id).toBe(9001);
+    expect(list.rowAt(WINDOW_SIZE)).toBeUndefined();
+  });
+});
