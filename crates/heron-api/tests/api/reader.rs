@@ -170,7 +170,11 @@ fn the_isolated_view_gets_only_its_message_and_remote_content_only_once_allowed(
     let dark = body_of(heron.view_request(&store, &format!("{body_url}?theme=dark")));
     assert!(dark.contains("invert(") && !body.contains("invert("));
     let preview_base = view.preview_base.clone().unwrap();
-    assert!(view.attachments.iter().any(|a| a.content_type == "image/png"));
+    assert!(
+        view.attachments
+            .iter()
+            .any(|a| a.content_type == "image/png")
+    );
     for a in &view.attachments {
         let served = match heron.view_request(&store, &format!("{preview_base}{}", a.part_path)) {
             ViewRequest::Serve(s) => s,
