@@ -24,4 +24,12 @@ const APP_COMMANDS: &[&str] = &[
     "save_attachment",
     "open_attachment",
     "notify_new_mail",
+    "compose",
+    "respond_to",
+    "open_draft",
+    "save_draft",
+    "send_draft",
+    "cancel_send",
+    "discard_draft",
+    "recent_addresses",
 ];

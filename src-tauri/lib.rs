@@ -30,7 +30,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use heron_api::Store;
+use heron_api::composer::{ComposerInput, ComposerSaved, ComposerState, Correspondent};
 use heron_api::mail::{FolderView, MessageRow, MessageWindow};
+use heron_api::send::{QueuedSend, Respond, SendAt};
 use heron_api::{
     AcceptedNotice, AccountSummary, ApiError, ErrorCode, Heron, HeronOptions, LinkRequest,
     LocalStoreState, PrivacyNoticeView, ReaderView, RemoteScope, Served, ViewRequest,
@@ -293,6 +295,68 @@ fn os_open(target: &std::ffi::OsStr) -> Result<(), ApiError> {
         })
 }
 
+#[tauri::command]
+async fn compose(state: State<'_>, account: Option<String>) -> Result<ComposerState, ApiError> {
+    state.heron()?.compose(account.as_deref())
+}
+
+/// Reply, reply all or forward: the draft is saved at once.
+#[tauri::command]
+async fn respond_to(state: State<'_>, id: i64, mode: Respond) -> Result<ComposerState, ApiError> {
+    state.with_store(|heron, store| heron.compose_response(store, id, mode))
+}
+
+#[tauri::command]
+async fn open_draft(state: State<'_>, id: i64) -> Result<ComposerState, ApiError> {
+    state.with_store(|heron, store| heron.compose_from_draft_message(store, id))
+}
+
+/// Saving queues the draft's upload to the server's Drafts; the worker is kicked.
+#[tauri::command]
+async fn save_draft(state: State<'_>, input: ComposerInput) -> Result<ComposerSaved, ApiError> {
+    let saved =
+        state.with_store(|heron, store| heron.save_composer(store, input, worker::unix_now()))?;
+    state.worker.kick();
+    Ok(saved)
+}
+
+/// Into the outbox: after the undo delay, or at `at` (send later).
+#[tauri::command]
+async fn send_draft(
+    state: State<'_>,
+    draft_id: i64,
+    at: Option<i64>,
+) -> Result<QueuedSend, ApiError> {
+    let when = at.map_or(SendAt::AfterUndoDelay, SendAt::At);
+    let queued = state.with_store(|heron, store| heron.send_draft(store, draft_id, when))?;
+    state.worker.kick();
+    Ok(queued)
+}
+
+/// Undo send: the draft comes back to the composer.
+#[tauri::command]
+async fn cancel_send(state: State<'_>, outbox: i64) -> Result<ComposerState, ApiError> {
+    state.with_store(|heron, store| heron.undo_send(store, outbox))
+}
+
+#[tauri::command]
+async fn discard_draft(state: State<'_>, draft_id: i64) -> Result<(), ApiError> {
+    state.with_store(|_, store| heron_api::send::discard_draft(store, draft_id).map(drop))?;
+    state.worker.kick();
+    Ok(())
+}
+
+#[tauri::command]
+async fn recent_addresses(
+    state: State<'_>,
+    query: String,
+    limit: u32,
+) -> Result<Vec<Correspondent>, ApiError> {
+    state.with_store(|_, store| {
+        heron_api::composer::recent_correspondents(store, &query, limit.min(50))
+    })
+}
+
 /// Shows a desktop notification for new mail in the user's language (the UI writes
 /// the text from the `new-mail` event); a click sends `open-message` with `message`.
 #[tauri::command]
@@ -447,7 +511,15 @@ pub fn run() -> std::process::ExitCode {
             open_link,
             save_attachment,
             open_attachment,
-            notify_new_mail
+            notify_new_mail,
+            compose,
+            respond_to,
+            open_draft,
+            save_draft,
+            send_draft,
+            cancel_send,
+            discard_draft,
+            recent_addresses
         ])
         .run(tauri::generate_context!());
     match result {

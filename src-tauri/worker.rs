@@ -159,11 +159,16 @@ impl Worker {
             let Some(s) = store.as_mut() else { continue };
             let ok = self.pass(&app, &heron, s).await;
             failures = if ok { 0 } else { failures + 1 };
-            let wait = if ok {
+            let mut wait = if ok {
                 RESYNC_EVERY
             } else {
                 RETRY_DELAYS[(failures - 1).min(RETRY_DELAYS.len() - 1)]
             };
+            // A message waiting out its undo delay (or sent later) leaves on time.
+            if let Some(due) = next_send_due(s) {
+                let until = u64::try_from(due - unix_now()).unwrap_or(0);
+                wait = wait.min(Duration::from_secs(until));
+            }
             let watch = async {
                 if ok {
                     // IMAP IDLE on the first account's watched folders.
@@ -370,6 +375,16 @@ async fn relay_progress(
             Err(broadcast::error::RecvError::Closed) => return arrived,
         }
     }
+}
+
+/// When the next queued message may leave.
+fn next_send_due(store: &heron_api::Store) -> Option<i64> {
+    heron_api::send::outbox(store)
+        .ok()?
+        .iter()
+        .filter(|o| o.state == "queued")
+        .map(|o| o.not_before)
+        .min()
 }
 
 pub fn unix_now() -> i64 {

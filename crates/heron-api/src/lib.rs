@@ -5,6 +5,7 @@
 //! failure is an [`ApiError`] with a stable [`ErrorCode`] the UI branches on (never the
 //! message text, which is for people).
 
+pub mod composer;
 pub mod consent;
 pub mod local_data;
 pub mod mail;

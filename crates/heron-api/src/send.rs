@@ -41,6 +41,10 @@ pub struct DraftContent {
     pub in_reply_to: Option<String>,
     /// The thread's Message-IDs.
     pub references: Vec<String>,
+    /// The window composer's own parts (the user's words apart from the quote), so a
+    /// draft reopens as it was written; absent for drafts from elsewhere.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub composer: Option<crate::composer::ComposerParts>,
 }
 
 /// A file attached to a draft.
@@ -231,7 +235,7 @@ impl Heron {
         }
     }
 
-    fn account(&self, id: &AccountId) -> Result<AccountConfig, ApiError> {
+    pub(crate) fn account(&self, id: &AccountId) -> Result<AccountConfig, ApiError> {
         self.policy()
             .accounts
             .into_iter()

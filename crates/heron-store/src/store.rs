@@ -733,6 +733,38 @@ impl Store {
         Ok((u64::try_from(total).unwrap_or_default(), items))
     }
 
+    /// Senders whose name or address contains `query` (case-insensitive, ASCII), with
+    /// how many messages each sent: (name, address, count), most frequent first.
+    pub fn senders_matching(&self, query: &str, limit: u32) -> Result<Vec<(String, String, i64)>> {
+        let pattern = like_pattern(query);
+        let mut st = self.conn.prepare_cached(
+            "SELECT max(from_name), from_addr, count(*) AS n FROM messages \
+             WHERE from_addr != '' AND (from_addr LIKE ?1 ESCAPE '\\' OR from_name LIKE ?1 ESCAPE '\\') \
+             GROUP BY lower(from_addr) ORDER BY n DESC, max(date) DESC LIMIT ?2",
+        )?;
+        let rows = st
+            .query_map(params![pattern, limit], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// The To and Cc of sent messages (in folders marked `\Sent`) that contain
+    /// `query`, newest first, as "to, cc" text.
+    pub fn sent_recipients_matching(&self, query: &str, limit: u32) -> Result<Vec<String>> {
+        let pattern = like_pattern(query);
+        let mut st = self.conn.prepare_cached(
+            "SELECT m.to_text || ', ' || m.cc_text FROM messages AS m JOIN folders AS f ON f.id = m.folder \
+             WHERE f.special_use = '\\Sent' AND (m.to_text LIKE ?1 ESCAPE '\\' OR m.cc_text LIKE ?1 ESCAPE '\\') \
+             ORDER BY m.date DESC LIMIT ?2",
+        )?;
+        let rows = st
+            .query_map(params![pattern, limit], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        Ok(rows)
+    }
+
     /// Replaces a message's flags.
     pub fn set_flags(&mut self, id: MessageRowId, flags: Flags) -> Result<()> {
         let n = self.conn.execute(
@@ -1409,4 +1441,17 @@ fn open_connection(db_path: &Path, key: &MasterKey, data_dir: &Path) -> Result<C
         },
     )?;
     Ok(conn)
+}
+
+/// A LIKE pattern matching `text` anywhere, with LIKE's own characters escaped.
+fn like_pattern(text: &str) -> String {
+    let mut out = String::from("%");
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
 }
