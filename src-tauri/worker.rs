@@ -144,7 +144,12 @@ impl Worker {
             }
             if store.is_none() {
                 match heron.open_store() {
-                    Ok(s) => store = Some(s),
+                    Ok(s) => {
+                        if let Err(e) = s.limit_cache(crate::WINDOW_CACHE_MIB) {
+                            eprintln!("heron: the mail worker's store: {e}");
+                        }
+                        store = Some(s);
+                    }
                     Err(e) => {
                         // The window shows the store's own dialog; wait to be kicked.
                         eprintln!(

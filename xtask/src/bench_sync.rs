@@ -206,7 +206,7 @@ const MIB: f64 = 1024.0 * 1024.0;
 
 /// Heron connects to nothing before its privacy notice is accepted; the benchmark
 /// accepts the one in force, as a user would on first start.
-fn accept_privacy_notice(heronctl: &Path, data: &Path, config: &Path) -> Result<()> {
+pub(crate) fn accept_privacy_notice(heronctl: &Path, data: &Path, config: &Path) -> Result<()> {
     let ctl = |args: &[&str]| -> Result<std::process::Output> {
         Command::new(heronctl)
             .arg("--data-dir")

@@ -11,13 +11,13 @@ use heron_harness::Stack;
 use crate::process::{Background, Step, fresh_dir, run};
 
 /// A virtual X display, stopped when dropped.
-struct VirtualDisplay {
+pub(crate) struct VirtualDisplay {
     number: u32,
     _server: Background,
 }
 
 impl VirtualDisplay {
-    fn start(log_dir: &Path) -> Result<Self> {
+    pub(crate) fn start(log_dir: &Path) -> Result<Self> {
         let number = (99..200)
             .find(|n| {
                 !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
@@ -53,12 +53,12 @@ impl VirtualDisplay {
         })
     }
 
-    fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         format!(":{}", self.number)
     }
 }
 
-fn free_port() -> Result<u16> {
+pub(crate) fn free_port() -> Result<u16> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     Ok(listener.local_addr()?.port())
 }
@@ -202,7 +202,7 @@ fn seed_e2e_mailbox(stack: &Stack, user: &heron_harness::User, sink_port: u16) -
 }
 
 /// The app's identifier, which names its data directory (`$XDG_DATA_HOME/<identifier>`).
-fn app_identifier(root: &Path) -> Result<String> {
+pub(crate) fn app_identifier(root: &Path) -> Result<String> {
     let path = root.join("tauri.conf.json");
     let conf: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(&path)
@@ -218,7 +218,7 @@ fn app_identifier(root: &Path) -> Result<String> {
 /// Creates the local store of `data_dir` with its key in a key file in `key_dir`, as
 /// Heron does where no keyring can be reached and the admin's policy allows the
 /// fallback. Once a keyring is back, Heron keeps using that key file (and warns).
-fn key_file_store(data_dir: &Path, key_dir: &Path) -> Result<()> {
+pub(crate) fn key_file_store(data_dir: &Path, key_dir: &Path) -> Result<()> {
     let key_file = std::sync::Arc::new(heron_store::KeyFileStore::in_dir(key_dir));
     heron_store::Store::open(data_dir, key_file, &mut heron_store::OsRandom)
         .with_context(|| format!("Cannot create a key-file store in {}", data_dir.display()))?;
@@ -226,7 +226,7 @@ fn key_file_store(data_dir: &Path, key_dir: &Path) -> Result<()> {
 }
 
 /// `NAME=value` for `env`.
-fn env_assignment(name: &str, value: &Path) -> std::ffi::OsString {
+pub(crate) fn env_assignment(name: &str, value: &Path) -> std::ffi::OsString {
     let mut assignment = std::ffi::OsString::from(format!("{name}="));
     assignment.push(value);
     assignment

@@ -4,6 +4,7 @@
 //! ends, also when it fails.
 
 mod bench_sync;
+mod bench_ui;
 mod e2e;
 mod hostile;
 mod process;
@@ -65,6 +66,16 @@ enum Cmd {
         #[arg(long)]
         keep: bool,
     },
+    /// Measure the message list in the real window: first screen of a folder of N
+    /// messages, scrolling frame rate, and the app's memory with it open.
+    BenchUi {
+        /// Messages in the folder.
+        #[arg(long, default_value_t = 100_000)]
+        messages: usize,
+        /// Reuse the folder seeded and synced by the last run.
+        #[arg(long)]
+        reuse: bool,
+    },
     /// Start or stop the real-server stack by hand.
     Stack {
         #[command(subcommand)]
@@ -103,6 +114,10 @@ fn dispatch(cli: Cli) -> Result<()> {
             ensure_ui_deps(&root)?;
             build_app(&root)?;
             e2e::run_suite(&root, &stack, update_screenshots)
+        }
+        Cmd::BenchUi { messages, reuse } => {
+            ensure_ui_deps(&root)?;
+            bench_ui::run_benchmark(&root, messages, reuse)
         }
         Cmd::Bundle => {
             install_deps(&root)?;

@@ -709,6 +709,14 @@ impl Store {
         Ok(Page { items, next })
     }
 
+    /// Caps this connection's page cache (64 MiB by default, for sync and search
+    /// speed). A long-running app with several connections uses less.
+    pub fn limit_cache(&self, mib: u32) -> Result<()> {
+        self.conn
+            .execute_batch(&format!("PRAGMA cache_size = -{}", u64::from(mib) * 1024))?;
+        Ok(())
+    }
+
     /// Rows `offset ..` of a folder, newest first, and how many the folder has: what a
     /// virtualised list asks for as it scrolls to any position. Read from the
     /// (folder, date, id) index, so an offset costs a walk of that index only.
