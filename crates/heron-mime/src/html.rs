@@ -239,7 +239,20 @@ fn sanitize_inner(html: &str, ctx: &SanitizeContext) -> SanitizedHtml {
         }
         None => html,
     };
-    let clean = builder().clean(html).to_string();
+    let mut clean = builder().clean(html).to_string();
+    let mut tokens = tokenize(&clean);
+    // The tree can be one that HTML cannot spell: a link inside a link (`<a><table><a>`,
+    // the inner one moved out of the table) or a heading inside a heading (`<h1><x><h1>`
+    // once ammonia drops `<x>`). Serialised, a browser reads it back as siblings, so it
+    // is read back once more here: the links are then checked as the browser will show
+    // them, and sanitising the output again changes nothing. Found by the fuzz target.
+    for _ in 0..3 {
+        if !has_unspellable_nesting(&tokens) {
+            break;
+        }
+        clean = builder().clean(&clean).to_string();
+        tokens = tokenize(&clean);
+    }
     let mut pass = PolicyPass {
         key: ctx.message_key.clone(),
         max_links: if ctx.max_links_checked == 0 {
@@ -251,7 +264,6 @@ fn sanitize_inner(html: &str, ctx: &SanitizeContext) -> SanitizedHtml {
         remote: 0,
         notes: Vec::new(),
     };
-    let tokens = tokenize(&clean);
     let mut out = String::with_capacity(clean.len());
     for (i, token) in tokens.iter().enumerate() {
         match token {
@@ -370,6 +382,31 @@ pub(crate) fn tokenize(html: &str) -> Vec<Token> {
     let _ = tokenizer.feed(&input);
     tokenizer.end();
     tokenizer.sink.0.take()
+}
+
+/// Whether a link starts inside a link, or a heading inside a heading: trees that the
+/// parser (foster parenting out of a table) or ammonia (dropping an element between
+/// two headings) can build but that HTML cannot spell, so a second parse splits them.
+fn has_unspellable_nesting(tokens: &[Token]) -> bool {
+    let (mut links, mut headings) = (0usize, 0usize);
+    for token in tokens {
+        let Token::TagToken(tag) = token else {
+            continue;
+        };
+        let open = match &*tag.name {
+            "a" => &mut links,
+            "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => &mut headings,
+            _ => continue,
+        };
+        if tag.kind == TagKind::EndTag {
+            *open = open.saturating_sub(1);
+        } else if *open > 0 {
+            return true;
+        } else {
+            *open += 1;
+        }
+    }
+    false
 }
 
 /// The text up to the closing `</a>`, bounded: enough to see a host.
@@ -580,6 +617,10 @@ impl PolicyPass {
                 attrs.push(make_attr(&inert, &value));
             }
         }
+        // Inert attributes always go last (a stable sort keeps the rest in order): on a
+        // second pass they arrive as ordinary attributes, ammonia appends `rel` after
+        // them, and the output must still be the same bytes. Found by the fuzz target.
+        attrs.sort_by_key(|a| a.name.local.starts_with(REMOTE_ATTR_PREFIX));
         for attr in attrs.iter() {
             if let Some(kind) = attr.name.local.strip_prefix(REMOTE_ATTR_PREFIX) {
                 self.remote += count_remote(kind, &attr.value);

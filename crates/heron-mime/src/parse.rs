@@ -97,16 +97,25 @@ fn find_part(
     if depth + 1 > opts.limits.max_depth {
         return None;
     }
+    // The nested message is the deepest part at this level whose path is a prefix of
+    // the target; the multiparts around it are prefixes too (`2` and `2.1` for
+    // `2.1.1`), and `paths` is a HashMap, so the first match would be a coin toss.
     let (id, path) = paths
         .iter()
-        .find(|(_, p)| target.starts_with(&format!("{p}.")))?;
+        .filter(|(_, p)| target.starts_with(&format!("{p}.")))
+        .max_by_key(|(_, p)| p.len())?;
     match &msg.parts.get(*id as usize)?.body {
         PartType::Message(nested) => find_part(nested, target, path, depth + 1, opts),
-        PartType::Binary(b) | PartType::InlineBinary(b) => {
-            let nested = MessageParser::new().parse(b.as_ref())?;
+        PartType::Multipart(_) => None,
+        // Read exactly as the view read it (`Walker::message_from_bytes`): unlabeled
+        // 8-bit headers decoded first, or the part paths differ.
+        other => {
+            let bytes = body_bytes(other);
+            let fallback = fallback_encoding(opts.fallback_charset.as_deref());
+            let fixed = fix_unlabeled_headers(bytes, fallback);
+            let nested = MessageParser::new().parse(fixed.as_deref().unwrap_or(bytes))?;
             find_part(&nested, target, path, depth + 1, opts)
         }
-        _ => None,
     }
 }
 
@@ -546,6 +555,18 @@ fn part_paths(msg: &Message<'_>, prefix: &str) -> HashMap<u32, String> {
             }
         }
         out.insert(id, path);
+    }
+    // Malformed nesting (a part listed twice, a cycle) can leave parts the walk above
+    // never reached; they still get a path, by their index, so whatever the view lists
+    // can be opened.
+    for id in 0..u32::try_from(msg.parts.len()).unwrap_or(u32::MAX) {
+        out.entry(id).or_insert_with(|| {
+            if prefix.is_empty() {
+                format!("#{id}")
+            } else {
+                format!("{prefix}.#{id}")
+            }
+        });
     }
     out
 }
