@@ -442,9 +442,14 @@ impl Heron {
                 .quote_text
                 .clone()
                 .filter(|t| !t.is_empty())
-                .map(|text| Quote {
-                    header: quote_header(&text),
-                    text,
+                .map(|text| {
+                    let header = quote_header(&text);
+                    let body = if header.is_empty() {
+                        text
+                    } else {
+                        text.lines().skip(1).collect::<Vec<_>>().join("\n")
+                    };
+                    Quote { header, text: body }
                 }),
             attachments: listed(&content.attachments, parts.quote_html.as_deref()),
             attachment_limit: limit,

@@ -1,5 +1,14 @@
 import type { IBackend } from '../lib/backend/IBackend';
 import type {
+  ComposerAttachment,
+  ComposerInput,
+  ComposerState,
+  Correspondent,
+  DraftSaved,
+  QueuedSend,
+  RespondMode,
+} from '../lib/backend/composeTypes';
+import type {
   Folder,
   MailEvents,
   MessageRow,
@@ -60,6 +69,33 @@ export class FakeBackend implements IBackend {
   /** Every mail command call with its arguments, in order. */
   invocations: Invocation[] = [];
   #listeners = new Map<string, Set<(payload: never) => void>>();
+
+  /** What `compose` answers for an account (`null`: the first one). */
+  composeAnswer: (account: string | null) => ComposerState = (account) =>
+    composerState({ account: account ?? 'acct-ada' });
+  /** What `respondTo` answers; by default a reply of Ada's to the stored row, saved as a draft. */
+  respondAnswer: (id: number, mode: RespondMode) => ComposerState = (id, mode) => {
+    const row = this.findRow(id);
+    if (!row) throw { code: 'not_found', message: `No message ${id}` };
+    return responseTo(row, mode, this.#nextDraft++);
+  };
+  /** What `openDraft` answers, by draft id. */
+  draftStates = new Map<number, ComposerState>();
+  /** The last input saved of each draft, by draft id. */
+  savedDrafts = new Map<number, ComposerInput>();
+  /** The attachments each draft has in the store, by draft id. */
+  draftAttachments = new Map<number, ComposerAttachment[]>();
+  /** What `saveDraft` says the time of the save was (unix seconds): 09:31 on the test day. */
+  savedAt = Math.floor(new Date(2025, 10, 29, 9, 31).getTime() / 1000);
+  /** Outbox messages that have left, so `cancelSend` rejects them with `conflict`. */
+  departed = new Set<number>();
+  /** The drafts in the outbox, by outbox id. */
+  outbox = new Map<number, number>();
+  /** The people `recentAddresses` searches. */
+  correspondents: Correspondent[] = [];
+  #nextDraft = 9001;
+  #nextOutbox = 7001;
+  #nextBlob = 1;
 
   appInfo(): Promise<AppInfo> {
     return this.answer('app_info', this.info);
@@ -197,6 +233,98 @@ export class FakeBackend implements IBackend {
 
   notifyNewMail(title: string, body: string, message: number): Promise<void> {
     return this.mail('notify_new_mail', { title, body, message }, () => undefined);
+  }
+
+  compose(account: string | null): Promise<ComposerState> {
+    return this.mail('compose', { account }, () => this.composeAnswer(account));
+  }
+
+  respondTo(id: number, mode: RespondMode): Promise<ComposerState> {
+    return this.mail('respond_to', { id, mode }, () => {
+      const state = this.respondAnswer(id, mode);
+      if (state.draft_id !== null) this.draftAttachments.set(state.draft_id, state.attachments);
+      return state;
+    });
+  }
+
+  openDraft(id: number): Promise<ComposerState> {
+    return this.mail('open_draft', { id }, () => {
+      const state = this.draftStates.get(id);
+      if (!state) throw { code: 'not_found', message: `No draft ${id}` };
+      this.draftAttachments.set(id, state.attachments);
+      return state;
+    });
+  }
+
+  saveDraft(input: ComposerInput): Promise<DraftSaved> {
+    return this.mail('save_draft', { input }, () => {
+      const draftId = input.draft_id ?? this.#nextDraft++;
+      const kept = (this.draftAttachments.get(draftId) ?? []).filter(
+        (a) => !input.removed_attachments.includes(a.blob),
+      );
+      const added = input.new_attachments.map(
+        (file): ComposerAttachment => ({
+          blob: `blob-${this.#nextBlob++}`,
+          file_name: file.file_name,
+          content_type: file.content_type,
+          size: base64Size(file.data_base64),
+          inline: false,
+        }),
+      );
+      const attachments = [...kept, ...added];
+      this.draftAttachments.set(draftId, attachments);
+      this.savedDrafts.set(draftId, input);
+      const version = this.calls.filter((c) => c === 'save_draft').length;
+      return { draft_id: draftId, version, saved_at: this.savedAt, attachments };
+    });
+  }
+
+  sendDraft(draftId: number, at: number | null): Promise<QueuedSend> {
+    return this.mail('send_draft', { draftId, at }, () => {
+      const outbox = this.#nextOutbox++;
+      this.outbox.set(outbox, draftId);
+      return { outbox, not_before: at ?? this.savedAt + 10, message_id: `<draft${draftId}@example.com>` };
+    });
+  }
+
+  cancelSend(outbox: number): Promise<ComposerState> {
+    return this.mail('cancel_send', { outbox }, () => {
+      const draftId = this.outbox.get(outbox);
+      if (draftId === undefined) throw { code: 'not_found', message: `No message ${outbox} in the outbox` };
+      if (this.departed.has(outbox)) throw { code: 'conflict', message: `Message ${outbox} has already been sent` };
+      this.outbox.delete(outbox);
+      const saved = this.savedDrafts.get(draftId);
+      const { from, to, cc, bcc, subject, body_html, plain_text, body_text } = saved ?? composerState();
+      return composerState({
+        from,
+        to,
+        cc,
+        bcc,
+        subject,
+        body_html,
+        plain_text,
+        body_text,
+        draft_id: draftId,
+        version: 5,
+        attachments: this.draftAttachments.get(draftId) ?? [],
+      });
+    });
+  }
+
+  discardDraft(draftId: number): Promise<void> {
+    return this.mail('discard_draft', { draftId }, () => {
+      this.savedDrafts.delete(draftId);
+      this.draftAttachments.delete(draftId);
+    });
+  }
+
+  recentAddresses(query: string, limit: number): Promise<Correspondent[]> {
+    return this.mail('recent_addresses', { query, limit }, () => {
+      const needle = query.toLowerCase();
+      return this.correspondents
+        .filter((c) => c.name.toLowerCase().includes(needle) || c.address.toLowerCase().includes(needle))
+        .slice(0, limit);
+    });
   }
 
   onMailEvent<K extends keyof MailEvents>(
@@ -415,4 +543,51 @@ export function viewOf(row: MessageRow, overrides: Partial<ReaderView> = {}): Re
     nested: [],
     ...overrides,
   };
+}
+
+// --- Composer fixtures -----------------------------------------------------------
+
+/** Ada's signature, as the core escapes it into a new message's body. */
+export const ADA_SIGNATURE_HTML = '<p><br></p><p class="signature">-- <br>Ada Lovelace<br>Analytical Engines</p>';
+
+/** A new message of Ada's: her signature, one identity, a 25 MB limit, 10 s to undo. */
+export function composerState(overrides: Partial<ComposerState> = {}): ComposerState {
+  return {
+    draft_id: null,
+    version: 0,
+    account: 'acct-ada',
+    identities: [{ address: 'ada@example.com', display_name: 'Ada Lovelace' }],
+    from: 'ada@example.com',
+    to: '',
+    cc: '',
+    bcc: '',
+    subject: '',
+    body_html: ADA_SIGNATURE_HTML,
+    plain_text: false,
+    body_text: '',
+    quote: null,
+    attachments: [],
+    attachment_limit: 25_000_000,
+    undo_seconds: 10,
+    ...overrides,
+  };
+}
+
+/** Ada's answer to `row` as the core drafts it: saved, addressed, the original quoted as text. */
+export function responseTo(row: MessageRow, mode: RespondMode, draftId: number): ComposerState {
+  const forward = mode === 'forward';
+  return composerState({
+    draft_id: draftId,
+    version: 1,
+    to: forward ? '' : `${row.from_name} <${row.from_addr}>`,
+    cc: mode === 'reply_all' ? 'Bob Li <bob@example.org>' : '',
+    subject: `${forward ? 'Fwd' : 'Re'}: ${row.subject}`,
+    quote: { header: `On 29 November 2025, ${row.from_name} wrote:`, text: `Body of message ${row.id}` },
+  });
+}
+
+/** The number of bytes a base64 string decodes to. */
+function base64Size(data: string): number {
+  const padding = data.endsWith('==') ? 2 : data.endsWith('=') ? 1 : 0;
+  return Math.floor((data.length * 3) / 4) - padding;
 }

@@ -1,4 +1,12 @@
 import type {
+  ComposerInput,
+  ComposerState,
+  Correspondent,
+  DraftSaved,
+  QueuedSend,
+  RespondMode,
+} from './composeTypes';
+import type {
   Folder,
   MailEvents,
   MessageRow,
@@ -81,6 +89,36 @@ export interface IBackend {
    * language); clicking it sends the `open-message` event with `message`.
    */
   notifyNewMail(title: string, body: string, message: number): Promise<void>;
+
+  /** A new message from `account` (`null`: the first account), not saved until it changes. */
+  compose(account: string | null): Promise<ComposerState>;
+  /**
+   * A reply, reply to all or forward of stored message `id`. The core saves it as a draft
+   * at once, so `draft_id` is set.
+   */
+  respondTo(id: number, mode: RespondMode): Promise<ComposerState>;
+  /** Draft `id` (a message in a Drafts folder), to go on writing it. */
+  openDraft(id: number): Promise<ComposerState>;
+  /**
+   * Saves the message being written (creating the draft when `draft_id` is `null`); the
+   * new files are stored and the removed ones dropped.
+   */
+  saveDraft(input: ComposerInput): Promise<DraftSaved>;
+  /**
+   * Queues saved draft `draftId` in the outbox: to leave at `at` (unix seconds), or when
+   * `null` once the undo delay (`undo_seconds`) has passed.
+   */
+  sendDraft(draftId: number, at: number | null): Promise<QueuedSend>;
+  /**
+   * Takes message `outbox` back out of the outbox; resolves with it as a draft to edit.
+   * Rejects with `conflict` when it has already left.
+   */
+  cancelSend(outbox: number): Promise<ComposerState>;
+  /** Deletes draft `draftId` and its attachments. */
+  discardDraft(draftId: number): Promise<void>;
+  /** Up to `limit` people the user wrote to or heard from whose name or address matches `query`. */
+  recentAddresses(query: string, limit: number): Promise<Correspondent[]>;
+
   /** Calls `handler` for every `name` event from the shell; resolves with an unsubscribe. */
   onMailEvent<K extends keyof MailEvents>(
     name: K,

@@ -91,6 +91,62 @@ describe('TauriBackend', () => {
     ]);
   });
 
+  it('calls the composer commands with camelCase argument keys', async () => {
+    const called: [string, unknown][] = [];
+    mockIPC((cmd, args) => {
+      called.push([cmd, args]);
+      switch (cmd) {
+        case 'save_draft':
+          return { draft_id: 12, version: 2, saved_at: 1_764_400_000, attachments: [] };
+        case 'send_draft':
+          return { outbox: 40, not_before: 1_764_400_010, message_id: '<a@example.com>' };
+        case 'recent_addresses':
+          return [{ name: 'Wei Zhang', address: 'wei@example.com' }];
+        case 'discard_draft':
+          return null;
+        default:
+          return { draft_id: 12 };
+      }
+    });
+    const backend = new TauriBackend();
+    const input = {
+      draft_id: null,
+      account: 'acct-ada',
+      from: 'ada@example.com',
+      to: 'wei@example.com',
+      cc: '',
+      bcc: '',
+      subject: 'Plan',
+      body_html: '<p>Hi</p>',
+      plain_text: false,
+      body_text: 'Hi',
+      new_attachments: [{ file_name: 'a.txt', content_type: 'text/plain', data_base64: 'aGk=' }],
+      removed_attachments: ['blob-1'],
+    };
+    await backend.compose(null);
+    await backend.compose('acct-bob');
+    await backend.respondTo(7, 'reply_all');
+    await backend.openDraft(9);
+    expect((await backend.saveDraft(input)).draft_id).toBe(12);
+    expect((await backend.sendDraft(12, null)).outbox).toBe(40);
+    await backend.sendDraft(12, 1_764_403_600);
+    await backend.cancelSend(40);
+    await backend.discardDraft(12);
+    expect(await backend.recentAddresses('wei', 8)).toEqual([{ name: 'Wei Zhang', address: 'wei@example.com' }]);
+    expect(called).toEqual([
+      ['compose', { account: null }],
+      ['compose', { account: 'acct-bob' }],
+      ['respond_to', { id: 7, mode: 'reply_all' }],
+      ['open_draft', { id: 9 }],
+      ['save_draft', { input }],
+      ['send_draft', { draftId: 12, at: null }],
+      ['send_draft', { draftId: 12, at: 1_764_403_600 }],
+      ['cancel_send', { outbox: 40 }],
+      ['discard_draft', { draftId: 12 }],
+      ['recent_addresses', { query: 'wei', limit: 8 }],
+    ]);
+  });
+
   it('delivers shell events to the handler until unlistened', async () => {
     mockIPC(() => null, { shouldMockEvents: true });
     const { emit } = await import('@tauri-apps/api/event');

@@ -1,6 +1,14 @@
 import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import type { IBackend } from './IBackend';
+import type {
+  ComposerInput,
+  ComposerState,
+  Correspondent,
+  DraftSaved,
+  QueuedSend,
+  RespondMode,
+} from './composeTypes';
 import { toApiError } from './errors';
 import type {
   Folder,
@@ -110,6 +118,38 @@ export class TauriBackend implements IBackend {
 
   notifyNewMail(title: string, body: string, message: number): Promise<void> {
     return call<void>('notify_new_mail', { title, body, message });
+  }
+
+  compose(account: string | null): Promise<ComposerState> {
+    return call<ComposerState>('compose', { account });
+  }
+
+  respondTo(id: number, mode: RespondMode): Promise<ComposerState> {
+    return call<ComposerState>('respond_to', { id, mode });
+  }
+
+  openDraft(id: number): Promise<ComposerState> {
+    return call<ComposerState>('open_draft', { id });
+  }
+
+  saveDraft(input: ComposerInput): Promise<DraftSaved> {
+    return call<DraftSaved>('save_draft', { input });
+  }
+
+  sendDraft(draftId: number, at: number | null): Promise<QueuedSend> {
+    return call<QueuedSend>('send_draft', { draftId, at });
+  }
+
+  cancelSend(outbox: number): Promise<ComposerState> {
+    return call<ComposerState>('cancel_send', { outbox });
+  }
+
+  discardDraft(draftId: number): Promise<void> {
+    return call<void>('discard_draft', { draftId });
+  }
+
+  recentAddresses(query: string, limit: number): Promise<Correspondent[]> {
+    return call<Correspondent[]>('recent_addresses', { query, limit });
   }
 
   async onMailEvent<K extends keyof MailEvents>(

@@ -10,7 +10,9 @@ import type {
   ReaderView,
   SyncState,
 } from '../backend/mailTypes';
+import type { RespondMode } from '../backend/composeTypes';
 import type { ApiError } from '../backend/types';
+import { ComposeSession } from './compose/ComposeSession.svelte';
 import { folderKind, specialFolder, type FolderKind } from './folders';
 import { MessageList } from './MessageList.svelte';
 import type { NewMailNotice } from './newMailNotice';
@@ -77,6 +79,8 @@ export class MailWorkspace {
   #folderGeneration = 0;
 
   readonly list: MessageList;
+  /** The message being written, and the last one sent while it can be taken back. */
+  readonly compose: ComposeSession;
   #host: MailWorkspaceHost;
 
   folders = $state.raw<readonly Folder[]>([]);
@@ -123,6 +127,7 @@ export class MailWorkspace {
     this.#backend = backend;
     this.#host = host;
     this.list = new MessageList(backend);
+    this.compose = new ComposeSession(backend);
   }
 
   /** Subscribes to the shell's events, loads folders and sync states, opens the first Inbox. */
@@ -143,6 +148,7 @@ export class MailWorkspace {
     this.#disposed = true;
     clearTimeout(this.#searchTimer);
     this.#unlisten.splice(0).forEach((unlisten) => unlisten());
+    this.compose.dispose();
   }
 
   async loadFolders(): Promise<void> {
@@ -350,6 +356,32 @@ export class MailWorkspace {
 
   delete(ids: number[]): Promise<void> {
     return this.#remove('delete', ids, null, () => this.#backend.deleteMessages(ids));
+  }
+
+  // --- Writing ---------------------------------------------------------------------
+
+  /** Whether `folder` is a Drafts folder (its messages are edited, not answered). */
+  isDraftFolder(folder: number): boolean {
+    const found = this.folderById.get(folder);
+    return found !== undefined && folderKind(found) === 'drafts';
+  }
+
+  /** The message Reply, Reply all and Forward answer: the one the reader shows, unless a draft. */
+  respondTarget(): number | null {
+    const view = this.view;
+    if (this.openId === null || view?.summary.id !== this.openId || this.list.selected.size > 1) return null;
+    return this.isDraftFolder(view.summary.folder) ? null : this.openId;
+  }
+
+  /** A new message, from the account of the folder shown (else the first account). */
+  newMessage(): Promise<void> {
+    const folder = this.currentFolder === null ? undefined : this.folderById.get(this.currentFolder);
+    return this.compose.newMessage(folder?.account ?? null);
+  }
+
+  respond(mode: RespondMode): Promise<void> {
+    const id = this.respondTarget();
+    return id === null ? Promise.resolve() : this.compose.respond(id, mode);
   }
 
   // --- Search ----------------------------------------------------------------------
