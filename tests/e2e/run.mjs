@@ -17,13 +17,14 @@ const OUT = process.env.HERON_E2E_OUT;
 const KEY_DIR = process.env.HERON_E2E_KEY_DIR;
 // The run's own account, and the port of the HTTP sink its hostile mail points at.
 const EMAIL = process.env.HERON_E2E_EMAIL;
+const PEER = process.env.HERON_E2E_PEER;
 const SINK_PORT = Number(process.env.HERON_E2E_SINK_PORT);
 const HOSTILE = Number(process.env.HERON_E2E_HOSTILE);
 // The app's session bus (to ask the notification service what it showed), and how to
 // run doveadm against the test Dovecot (to deliver mail while the window runs).
 const BUS_FILE = process.env.HERON_E2E_BUS_FILE;
 const DOVEADM = JSON.parse(process.env.HERON_E2E_DOVEADM ?? 'null');
-if (!DRIVER || !APP || !OUT || !KEY_DIR || !EMAIL || !SINK_PORT || !HOSTILE || !BUS_FILE || !DOVEADM) {
+if (!DRIVER || !APP || !OUT || !KEY_DIR || !EMAIL || !PEER || !SINK_PORT || !HOSTILE || !BUS_FILE || !DOVEADM) {
   console.error(
     'HERON_WEBDRIVER, HERON_APP, HERON_E2E_OUT and HERON_E2E_KEY_DIR must be set (use `cargo xtask e2e`)',
   );
@@ -383,6 +384,47 @@ try {
     await win.waitFor(async () => sinkHits.some((h) => h.includes('/pixel.gif')), 'the pixel fetched', 15_000);
     await win.absent('[data-testid="remote-bar"]');
     sinkHits.length = 0;
+    await win.click('[data-testid="search-box"]');
+    await win.pressEscape();
+  });
+
+  await test('a reply written in the composer arrives in the other account', async () => {
+    await win.click('[data-testid="search-box"]');
+    await win.type('[data-testid="search-box"]', 'Design review');
+    const row = '[data-testid="message-row"]';
+    await win.waitFor(
+      async () => (await win.script(
+        `const first = document.querySelector(arguments[0]);
+         return first !== null && first.textContent.includes('Design review notes')`,
+        [row],
+      )),
+      'the message from the peer',
+      15_000,
+    );
+    await win.click(row);
+    await win.click('[data-testid="reader-reply"]');
+    await win.find('[data-testid="composer"]');
+    const to = await win.script(`return document.querySelector('[data-testid="compose-to"]').value`);
+    if (!to.includes(PEER)) throw new Error(`the reply goes to ${to}, not ${PEER}`);
+    await win.click('[data-testid="compose-body"]');
+    await win.type('[data-testid="compose-body"]', 'Thanks Priya, the notes look right.');
+    await win.screenshot('heron-en-light-mail-composer');
+    await win.click('[data-testid="compose-send"]');
+    await win.find('[data-testid="send-undo"]');
+    await win.absent('[data-testid="composer"]');
+    // After the undo delay the worker sends it through Postfix to Dovecot.
+    await win.waitFor(
+      async () => {
+        const found = spawnSync(
+          DOVEADM[0],
+          [...DOVEADM.slice(1), 'search', '-u', PEER, 'mailbox', 'INBOX', 'subject', 'Re: Design review notes'],
+          { encoding: 'utf8' },
+        );
+        return found.status === 0 && found.stdout.trim().length > 0;
+      },
+      'the reply in the peer\'s Inbox',
+      60_000,
+    );
     await win.click('[data-testid="search-box"]');
     await win.pressEscape();
   });

@@ -71,8 +71,10 @@ pub fn run_suite(root: &Path, stack: &Stack, update_screenshots: bool) -> Result
     // A fresh account per run, seeded with everyday mail, the hostile corpus (whose
     // loads would reach the sink the suite listens on) and a few known messages.
     let user = stack.add_user("e2e")?;
+    // Someone the test account corresponds with, whose own Inbox proves a reply arrived.
+    let peer = stack.add_user("e2e-peer")?;
     let sink_port = free_port()?;
-    seed_e2e_mailbox(stack, &user, sink_port)?;
+    seed_e2e_mailbox(stack, &user, &peer, sink_port)?;
     let config = crate::write_demo_policy(stack, &user, &out.join("policy.json"))?;
 
     // A fresh data and config home per run, so no earlier run's state leaks in: the
@@ -128,6 +130,7 @@ pub fn run_suite(root: &Path, stack: &Stack, update_screenshots: bool) -> Result
             .env("HERON_E2E_OUT", &out)
             .env("HERON_E2E_KEY_DIR", &key_dir)
             .env("HERON_E2E_EMAIL", &user.address)
+            .env("HERON_E2E_PEER", &peer.address)
             .env("HERON_E2E_SINK_PORT", sink_port.to_string())
             .env("HERON_E2E_HOSTILE", crate::hostile::count().to_string())
             .env("HERON_E2E_BUS_FILE", &bus_file)
@@ -176,7 +179,12 @@ const KNOWN_MESSAGES: &[(&str, &str, &str, &str)] = &[
     ),
 ];
 
-fn seed_e2e_mailbox(stack: &Stack, user: &heron_harness::User, sink_port: u16) -> Result<()> {
+fn seed_e2e_mailbox(
+    stack: &Stack,
+    user: &heron_harness::User,
+    peer: &heron_harness::User,
+    sink_port: u16,
+) -> Result<()> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)?
         .as_secs() as i64;
@@ -198,6 +206,18 @@ fn seed_e2e_mailbox(stack: &Stack, user: &heron_harness::User, sink_port: u16) -
             .into_bytes(),
         );
     }
+    messages.push(
+        format!(
+            "Message-ID: <e2e-from-peer@heron.test>\r\nFrom: Priya Patel <{}>\r\n\
+             To: Alice Martin <{}>\r\nSubject: Design review notes\r\nDate: {}\r\n\
+             MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+             Hi Alice,\r\n\r\nThe notes from today's design review are below.\r\n",
+            peer.address,
+            user.address,
+            heron_harness::seed::rfc5322_date(now - 30, 0),
+        )
+        .into_bytes(),
+    );
     stack.put_in_inbox(user, &messages)
 }
 
