@@ -429,6 +429,55 @@ try {
     await win.pressEscape();
   });
 
+  await test('dragging a message onto a folder moves it on the server', async () => {
+    await win.click('[data-testid="search-box"]');
+    await win.type('[data-testid="search-box"]', 'Quarterly planning');
+    const row = '[data-testid="message-row"]';
+    await win.waitFor(
+      async () => (await win.script(
+        `const first = document.querySelector(arguments[0]);
+         return first !== null && first.textContent.includes('Quarterly planning')`,
+        [row],
+      )),
+      'the message to move',
+      15_000,
+    );
+    // WebDriver cannot drive HTML5 drag and drop in WebKit; the drag is dispatched as
+    // the browser would: dragstart on the row, dragover and drop on the folder, one
+    // DataTransfer throughout.
+    const dropped = await win.script(
+      `const row = document.querySelector(arguments[0]);
+       const folder = [...document.querySelectorAll('[data-testid="folder"]')]
+         .find((f) => f.dataset.specialUse.endsWith('Archive'));
+       if (!folder) return 'no Archive folder';
+       const data = new DataTransfer();
+       const fire = (target, type) =>
+         target.dispatchEvent(new DragEvent(type, { dataTransfer: data, bubbles: true, cancelable: true }));
+       fire(row, 'dragstart');
+       fire(folder, 'dragenter');
+       const accepted = !fire(folder, 'dragover');
+       fire(folder, 'drop');
+       fire(row, 'dragend');
+       return accepted ? 'ok' : 'the folder refused the drag';`,
+      [row],
+    );
+    if (dropped !== 'ok') throw new Error(dropped);
+    await win.waitFor(
+      async () => {
+        const found = spawnSync(
+          DOVEADM[0],
+          [...DOVEADM.slice(1), 'search', '-u', EMAIL, 'mailbox', 'Archive', 'header', 'Message-ID', 'e2e-welcome@heron.test'],
+          { encoding: 'utf8' },
+        );
+        return found.status === 0 && found.stdout.trim().length > 0;
+      },
+      'the message in the server\'s Archive',
+      30_000,
+    );
+    await win.click('[data-testid="search-box"]');
+    await win.pressEscape();
+  });
+
   await test('new mail raises a desktop notification, and clicking it opens the message', async () => {
     const bus = (await readFile(BUS_FILE, 'utf8')).trim();
     const dunstctl = (...args) => {
