@@ -244,6 +244,12 @@ fn test(root: &Path, with_e2e: bool, update_screenshots: bool) -> Result<()> {
         ])
         .env(heron_harness::DIR_ENV, &stack.info().dir)
         .cwd(root))?;
+        // A bounded fuzzing run of the mail parser and sanitiser (longer on demand:
+        // scripts/fuzz.sh SECONDS); a crash fails the run and names its input.
+        run(Step::new("heron-mime: fuzzing for 60 s", "bash")
+            .arg(root.join("scripts/fuzz.sh"))
+            .arg("60")
+            .cwd(root))?;
         if with_e2e {
             e2e::run_suite(root, &stack, update_screenshots)?;
         }
