@@ -386,47 +386,47 @@ async fn notify_new_mail(
 }
 
 /// Answers the isolated body view. The frame has no scripts and no capability; this is
-/// the only thing it can reach.
+/// the only thing it can reach. The work (reading the store, parsing, rendering a PDF
+/// page) runs on the blocking pool, never on the thread that drives the window.
 fn answer_view(
     app: &tauri::AppHandle,
     request: &tauri::http::Request<Vec<u8>>,
     responder: tauri::UriSchemeResponder,
 ) {
     let uri = request.uri().to_string();
-    let state = app.state::<AppState>();
-    let answer = state.with_store(|heron, store| Ok(heron.view_request(store, &uri)));
-    match answer {
-        Ok(ViewRequest::Serve(served)) => responder.respond(view_response(served)),
-        Ok(ViewRequest::Link(link)) => {
-            open_checked_link(app, link);
-            responder.respond(view_response(Served {
-                status: 204,
-                content_type: "text/plain".to_owned(),
-                body: Vec::new(),
-            }));
+    let app = app.clone();
+    tauri::async_runtime::spawn_blocking(move || {
+        let state = app.state::<AppState>();
+        let answer = state.with_store(|heron, store| Ok(heron.view_request(store, &uri)));
+        match answer {
+            Ok(ViewRequest::Serve(served)) => responder.respond(view_response(served)),
+            Ok(ViewRequest::Link(link)) => {
+                open_checked_link(&app, link);
+                responder.respond(view_response(status_only(204)));
+            }
+            Ok(ViewRequest::Remote(url)) => {
+                let tls = state.heron().and_then(Heron::web_tls);
+                tauri::async_runtime::spawn(async move {
+                    let served = match tls {
+                        Ok(tls) => heron_api::remote::fetch_remote(&url, tls).await,
+                        Err(_) => status_only(502),
+                    };
+                    responder.respond(view_response(served));
+                });
+            }
+            Err(e) => {
+                eprintln!("heron: the message view cannot be answered: {}", e.message);
+                responder.respond(view_response(status_only(503)));
+            }
         }
-        Ok(ViewRequest::Remote(url)) => {
-            let tls = state.heron().and_then(Heron::web_tls);
-            tauri::async_runtime::spawn(async move {
-                let served = match tls {
-                    Ok(tls) => heron_api::remote::fetch_remote(&url, tls).await,
-                    Err(_) => Served {
-                        status: 502,
-                        content_type: "text/plain".to_owned(),
-                        body: Vec::new(),
-                    },
-                };
-                responder.respond(view_response(served));
-            });
-        }
-        Err(e) => {
-            eprintln!("heron: the message view cannot be answered: {}", e.message);
-            responder.respond(view_response(Served {
-                status: 503,
-                content_type: "text/plain".to_owned(),
-                body: Vec::new(),
-            }));
-        }
+    });
+}
+
+fn status_only(status: u16) -> Served {
+    Served {
+        status,
+        content_type: "text/plain".to_owned(),
+        body: Vec::new(),
     }
 }
 

@@ -9,6 +9,7 @@ pub mod composer;
 pub mod consent;
 pub mod local_data;
 pub mod mail;
+pub mod pdf_preview;
 pub mod reader;
 pub mod remote;
 pub mod send;

@@ -385,9 +385,14 @@ impl Heron {
             None if path == "body" => self
                 .body_document(store, token, message, dark)
                 .map(ViewRequest::Serve),
-            Some(("part", part_path)) => self
-                .preview_part(store, message, part_path)
-                .map(ViewRequest::Serve),
+            Some(("part", part_path)) => {
+                let page = query
+                    .split('&')
+                    .find_map(|p| p.strip_prefix("page="))
+                    .and_then(|n| n.parse::<usize>().ok());
+                self.preview_part(store, token, message, part_path, page)
+                    .map(ViewRequest::Serve)
+            }
             Some(("link", n)) => Ok(self
                 .with_shown(token, |b| index(n).and_then(|i| b.links.get(i).cloned()))
                 .flatten()
@@ -492,19 +497,69 @@ impl Heron {
         )
     }
 
-    /// An attachment shown in the app's preview: raster images only (nothing that can
-    /// run or load anything).
-    fn preview_part(&self, store: &Store, id: i64, part_path: &str) -> Result<Served, ApiError> {
-        match Self::attachment(store, id, &percent_decode(part_path)) {
-            Ok((info, bytes)) if is_raster_image(&info.content_type) => Ok(Served {
+    /// An attachment shown in the app's preview: a raster image as it is, a PDF as a
+    /// page of its pages rendered to images by Rust (`page` from 1 for one of them);
+    /// nothing that can run or load anything.
+    fn preview_part(
+        &self,
+        store: &Store,
+        token: &str,
+        id: i64,
+        part_path: &str,
+        page: Option<usize>,
+    ) -> Result<Served, ApiError> {
+        let part_path = percent_decode(part_path);
+        let (info, bytes) = match Self::attachment(store, id, &part_path) {
+            Ok(found) => found,
+            Err(e) if e.code == ErrorCode::NotFound => return Ok(Served::not_found()),
+            Err(e) => return Err(e),
+        };
+        if is_raster_image(&info.content_type) {
+            return Ok(Served {
                 status: 200,
                 content_type: info.content_type,
                 body: bytes,
-            }),
-            Ok(_) => Ok(Served::status(415)),
-            Err(e) if e.code == ErrorCode::NotFound => Ok(Served::not_found()),
-            Err(e) => Err(e),
+            });
         }
+        if info.content_type != "application/pdf" {
+            return Ok(Served::status(415));
+        }
+        if let Some(page) = page {
+            return Ok(
+                match page
+                    .checked_sub(1)
+                    .and_then(|i| crate::pdf_preview::page_png(&bytes, i))
+                {
+                    Some(png) => Served {
+                        status: 200,
+                        content_type: "image/png".to_owned(),
+                        body: png,
+                    },
+                    None => Served::not_found(),
+                },
+            );
+        }
+        let Some(count) = crate::pdf_preview::page_count(&bytes) else {
+            return Ok(Served::status(422));
+        };
+        let shown = count.min(crate::pdf_preview::MAX_PAGES);
+        let mut body = String::from("<div class=\"pdf\">");
+        for n in 1..=shown {
+            body.push_str(&format!(
+                "<img src=\"{MAIL_SCHEME}://{token}/part/{part_path}?page={n}\" alt=\"{n}\">"
+            ));
+        }
+        if count > shown {
+            body.push_str(&format!("<p>{shown} / {count}</p>"));
+        }
+        body.push_str("</div>");
+        Ok(Served {
+            status: 200,
+            content_type: "text/html; charset=utf-8".to_owned(),
+            body: body_document(&body, false)
+                .replace("</style>", &format!("{PDF_STYLE}</style>"))
+                .into_bytes(),
+        })
     }
 
     /// An attachment's name, type and bytes.
@@ -689,6 +744,12 @@ const BODY_STYLE: &str = "html{background:#fff;color:#1f1f1f}\
      img{max-width:100%;height:auto}table{max-width:100%}\
      pre{white-space:pre-wrap}blockquote{margin:0 0 0 8px;padding-left:12px;\
      border-left:3px solid #c8c8c8;color:#555}a{color:#0b57d0}";
+
+/// PDF pages in the preview: grey desk, white pages.
+const PDF_STYLE: &str = "html,body{background:#525659;margin:0}\
+     .pdf{display:flex;flex-direction:column;align-items:center;gap:12px;padding:12px}\
+     .pdf img{max-width:100%;box-shadow:0 1px 4px rgba(0,0,0,.5);background:#fff}\
+     .pdf p{color:#fff}";
 
 /// The dark rendering: invert lightness, keep hues; media inverted back.
 const DARK_STYLE: &str = "html{filter:invert(0.88) hue-rotate(180deg)}\

@@ -557,14 +557,14 @@ fn part_paths(msg: &Message<'_>, prefix: &str) -> HashMap<u32, String> {
         out.insert(id, path);
     }
     // Malformed nesting (a part listed twice, a cycle) can leave parts the walk above
-    // never reached; they still get a path, by their index, so whatever the view lists
-    // can be opened.
+    // never reached; they still get a path, `u` and their index, so whatever the view
+    // lists can be opened (and the path stays one URL segment).
     for id in 0..u32::try_from(msg.parts.len()).unwrap_or(u32::MAX) {
         out.entry(id).or_insert_with(|| {
             if prefix.is_empty() {
-                format!("#{id}")
+                format!("u{id}")
             } else {
-                format!("{prefix}.#{id}")
+                format!("{prefix}.u{id}")
             }
         });
     }

@@ -321,3 +321,94 @@ fn attachments_save_under_safe_names_and_dangerous_ones_open_only_when_confirmed
         ErrorCode::NotFound
     );
 }
+
+/// A one-page PDF with a line of text in a standard font, with a correct xref.
+fn tiny_pdf() -> Vec<u8> {
+    let content = "BT /F1 24 Tf 20 40 Td (Invoice 42) Tj ET";
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 240 100] /Contents 4 0 R \
+         /Resources << /Font << /F1 5 0 R >> >> >>"
+            .to_owned(),
+        format!(
+            "<< /Length {} >>\nstream\n{content}\nendstream",
+            content.len()
+        ),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_owned(),
+    ];
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = pdf.len();
+    pdf.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
+    for o in offsets {
+        pdf.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+    }
+    pdf.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    pdf
+}
+
+#[test]
+fn a_pdf_attachment_is_previewed_as_pages_rendered_to_images() {
+    if !keyring_available() {
+        return;
+    }
+    use base64::Engine as _;
+    let stack = Stack::ensure().unwrap();
+    let user = stack.add_user("pdf").unwrap();
+    let pdf = base64::engine::general_purpose::STANDARD.encode(tiny_pdf());
+    let raw = format!(
+        "Message-ID: <pdf-preview@example.test>\r\nFrom: Billing <billing@shop.example>\r\n\
+         To: you@example.test\r\nSubject: Your invoice\r\nDate: Mon, 02 Mar 2026 10:00:00 +0000\r\n\
+         MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"p\"\r\n\r\n\
+         --p\r\nContent-Type: text/plain\r\n\r\nAttached.\r\n\
+         --p\r\nContent-Type: application/pdf; name=\"invoice.pdf\"\r\n\
+         Content-Disposition: attachment; filename=\"invoice.pdf\"\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\n{pdf}\r\n--p--\r\n"
+    );
+    stack.put_in_inbox(&user, &[raw.into_bytes()]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let heron = machine(&stack, &user, dir.path());
+    let mut store = heron.open_store().unwrap();
+    runtime()
+        .block_on(heron.sync_accounts(&mut store, &heron_sync::SyncOptions::default(), None))
+        .unwrap();
+    let id = heron_api::mail::list(&store, None, "INBOX", 10, None)
+        .unwrap()
+        .items[0]
+        .id;
+    let view = heron.read_message(&store, id).unwrap();
+    let attachment = &view.attachments[0];
+    assert_eq!(attachment.content_type, "application/pdf");
+    let url = format!("{}{}", view.preview_base.unwrap(), attachment.part_path);
+
+    let document = body_of(heron.view_request(&store, &url));
+    assert_eq!(document.matches("<img ").count(), 1, "{document}");
+    assert!(!document.contains("<script"));
+    let page = match heron.view_request(&store, &format!("{url}?page=1")) {
+        ViewRequest::Serve(s) => s,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        (page.status, page.content_type.as_str()),
+        (200, "image/png")
+    );
+    assert!(page.body.starts_with(b"\x89PNG\r\n\x1a\n"));
+    assert!(page.body.len() > 1000, "a rendered page, not a blank stub");
+    match heron.view_request(&store, &format!("{url}?page=2")) {
+        ViewRequest::Serve(s) => assert_eq!(s.status, 404),
+        other => panic!("{other:?}"),
+    }
+}

@@ -535,13 +535,18 @@ describe('reader', () => {
       first.id,
       viewOf(first, {
         preview_base: 'heron-mail://preview/1000001/',
-        attachments: [image('photo.jpg', 'image/jpeg', '2'), image('logo.svg', 'image/svg+xml', '3')],
+        attachments: [
+          image('photo.jpg', 'image/jpeg', '2'),
+          image('logo.svg', 'image/svg+xml', '3'),
+          image('report.pdf', 'application/pdf', '4'),
+        ],
       }),
     );
     await renderMail(backend);
     await fireEvent.click(row(first.id));
-    const [photo, logo] = await screen.findAllByTestId('attachment');
+    const [photo, logo, pdf] = await screen.findAllByTestId('attachment');
     expect(within(logo).queryByTestId('attachment-preview-button')).toBeNull();
+    expect(within(pdf).getByRole('button', { name: 'Preview report.pdf' })).toBeTruthy();
     await fireEvent.click(within(photo).getByRole('button', { name: 'Preview photo.jpg' }));
     const dialog = screen.getByTestId('attachment-preview');
     const frame = dialog.querySelector('iframe')!;
