@@ -243,8 +243,8 @@ async fn open_link(url: String) -> Result<(), ApiError> {
     os_open(std::ffi::OsStr::new(&link.url))
 }
 
-/// Saves an attachment into the user's Downloads folder under its safe name and
-/// returns the path written.
+/// Saves an attachment where the user chooses in the OS's save dialog (starting in
+/// Downloads, with the attachment's safe name); `None` when the dialog is cancelled.
 #[tauri::command]
 async fn save_attachment(
     app: tauri::AppHandle,
@@ -252,21 +252,24 @@ async fn save_attachment(
     id: i64,
     part_path: String,
 ) -> Result<Option<String>, ApiError> {
-    let dir = app.path().download_dir().map_err(|e| {
+    use tauri_plugin_dialog::DialogExt as _;
+    let info = state.with_store(|heron, store| heron.attachment_info(store, id, &part_path))?;
+    let mut dialog = app.dialog().file().set_file_name(&info.file_name);
+    if let Ok(downloads) = app.path().download_dir() {
+        dialog = dialog.set_directory(downloads);
+    }
+    let Some(chosen) = dialog.blocking_save_file() else {
+        return Ok(None);
+    };
+    let path = chosen.into_path().map_err(|e| {
         ApiError::new(
-            ErrorCode::NoDataDir,
-            format!("There is no Downloads folder: {e}"),
+            ErrorCode::InvalidValue,
+            format!("Not a file on this computer: {e}"),
         )
     })?;
-    std::fs::create_dir_all(&dir).map_err(|e| {
-        ApiError::new(
-            ErrorCode::StorageFailed,
-            format!("Cannot create {}: {e}", dir.display()),
-        )
-    })?;
-    let path =
-        state.with_store(|heron, store| heron.save_attachment(store, id, &part_path, &dir))?;
-    Ok(Some(path.display().to_string()))
+    let saved =
+        state.with_store(|heron, store| heron.save_attachment_as(store, id, &part_path, &path))?;
+    Ok(Some(saved.display().to_string()))
 }
 
 /// Opens an attachment with the OS's program for its type, from a private temporary
@@ -459,6 +462,7 @@ fn view_response(served: Served) -> tauri::http::Response<Vec<u8>> {
 /// Builds and runs the app; returns the process exit code.
 pub fn run() -> std::process::ExitCode {
     let result = tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
             // The per-user data directory (on Linux ~/.local/share/<identifier>): user
             // settings, the privacy consent and the encrypted store.

@@ -605,6 +605,46 @@ impl Heron {
         write_new_file(dir, &info.file_name, &bytes)
     }
 
+    /// An attachment's description (for the name a save dialog suggests).
+    pub fn attachment_info(
+        &self,
+        store: &Store,
+        id: i64,
+        part_path: &str,
+    ) -> Result<AttachmentView, ApiError> {
+        Self::attachment(store, id, part_path).map(|(info, _)| info)
+    }
+
+    /// Saves an attachment as `path`, which the user chose in the OS's save dialog (and
+    /// confirmed replacing, if it exists). Written through a temporary file in the same
+    /// folder, so the file is complete or untouched.
+    pub fn save_attachment_as(
+        &self,
+        store: &Store,
+        id: i64,
+        part_path: &str,
+        path: &Path,
+    ) -> Result<PathBuf, ApiError> {
+        use std::io::Write as _;
+        let (_, bytes) = Self::attachment(store, id, part_path)?;
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::InvalidValue,
+                    format!("{} is not a file path", path.display()),
+                )
+            })?;
+        let failed = |e: std::io::Error| write_error(path, &e);
+        let mut temp = tempfile_in(dir).map_err(failed)?;
+        temp.write_all(&bytes)
+            .and_then(|()| temp.as_file().sync_all())
+            .map_err(failed)?;
+        temp.persist(path).map_err(|e| failed(e.error))?;
+        Ok(path.to_path_buf())
+    }
+
     /// Writes an attachment into a private temporary folder for the OS to open, and
     /// returns its path. A dangerous one (executable, script, double extension) needs
     /// `confirmed`: without it the answer is [`ErrorCode::ConfirmationRequired`].
@@ -788,14 +828,7 @@ fn percent_decode(s: &str) -> String {
 /// through a temporary file, so a failure leaves nothing behind.
 fn write_new_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, ApiError> {
     use std::io::Write as _;
-    let io_error = |path: &Path, e: std::io::Error| {
-        let code = if e.raw_os_error() == Some(28) {
-            ErrorCode::DiskFull
-        } else {
-            ErrorCode::StorageFailed
-        };
-        ApiError::new(code, format!("Cannot write {}: {e}", path.display()))
-    };
+    let io_error = |path: &Path, e: std::io::Error| write_error(path, &e);
     let name = heron_store::safe_base_name(name);
     let (stem, ext) = match name.rsplit_once('.') {
         Some((s, e)) if !s.is_empty() => (s.to_owned(), format!(".{e}")),
@@ -821,6 +854,15 @@ fn write_new_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, ApiEr
         ErrorCode::StorageFailed,
         format!("{} has too many files named {name}", dir.display()),
     ))
+}
+
+fn write_error(path: &Path, e: &std::io::Error) -> ApiError {
+    let code = if e.raw_os_error() == Some(28) {
+        ErrorCode::DiskFull
+    } else {
+        ErrorCode::StorageFailed
+    };
+    ApiError::new(code, format!("Cannot write {}: {e}", path.display()))
 }
 
 fn tempfile_in(dir: &Path) -> std::io::Result<tempfile::NamedTempFile> {

@@ -300,6 +300,16 @@ fn attachments_save_under_safe_names_and_dangerous_ones_open_only_when_confirmed
         .collect();
     assert_eq!(names.len(), 2, "no temporary file is left: {names:?}");
 
+    // "Save as": the path the user chose in the dialog, replacing what was there.
+    let chosen = downloads.path().join("my notes.txt");
+    std::fs::write(&chosen, b"old").unwrap();
+    let saved = heron
+        .save_attachment_as(&store, id, &notes.part_path, &chosen)
+        .unwrap();
+    assert_eq!(saved, chosen);
+    assert_eq!(std::fs::read(&chosen).unwrap(), b"plain notes");
+    assert_eq!(std::fs::read_dir(downloads.path()).unwrap().count(), 3);
+
     let refused = heron
         .extract_attachment_to_open(&store, id, &exe.part_path, false)
         .unwrap_err();
