@@ -32,4 +32,5 @@ const APP_COMMANDS: &[&str] = &[
     "cancel_send",
     "discard_draft",
     "recent_addresses",
+    "take_launch_compose",
 ];

@@ -49,6 +49,9 @@ struct AppState {
     store: Mutex<Option<Store>>,
     worker: Worker,
     notifier: notify::Notifier,
+    /// A `mailto:` link the app was started with (the desktop's handler for such links
+    /// runs `heron LINK`), until the window takes it.
+    launch_mailto: Mutex<Option<String>>,
 }
 
 impl AppState {
@@ -361,6 +364,17 @@ async fn discard_draft(state: State<'_>, draft_id: i64) -> Result<(), ApiError> 
     Ok(())
 }
 
+/// The message a `mailto:` link started the app to write; handed out once.
+#[tauri::command]
+async fn take_launch_compose(state: State<'_>) -> Result<Option<ComposerState>, ApiError> {
+    let link = state
+        .launch_mailto
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take();
+    link.map(|l| state.heron()?.compose_mailto(&l)).transpose()
+}
+
 #[tauri::command]
 async fn recent_addresses(
     state: State<'_>,
@@ -494,6 +508,10 @@ pub fn run() -> std::process::ExitCode {
                 store: Mutex::new(None),
                 worker,
                 notifier: notify::Notifier::start(app.handle().clone()),
+                launch_mailto: Mutex::new(std::env::args().skip(1).find(|a| {
+                    a.get(..7)
+                        .is_some_and(|p| p.eq_ignore_ascii_case("mailto:"))
+                })),
             });
             Ok(())
         })
@@ -535,7 +553,8 @@ pub fn run() -> std::process::ExitCode {
             send_draft,
             cancel_send,
             discard_draft,
-            recent_addresses
+            recent_addresses,
+            take_launch_compose
         ])
         .run(tauri::generate_context!());
     match result {

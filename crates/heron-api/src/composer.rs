@@ -334,6 +334,56 @@ impl Heron {
         })
     }
 
+    /// A new message from a `mailto:` link (RFC 6068): recipients, subject and body from
+    /// the link, from the first account. Other fields a link may carry (`attach`,
+    /// `from`, arbitrary headers) are ignored: a link must not attach files or pick the
+    /// sender.
+    pub fn compose_mailto(&self, link: &str) -> Result<ComposerState, ApiError> {
+        let url = url::Url::parse(link.trim())
+            .ok()
+            .filter(|u| u.scheme() == "mailto")
+            .ok_or_else(|| bad_input("Not a mailto: link"))?;
+        let mut state = self.compose(None)?;
+        let decode = |s: &str| {
+            url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default()
+        };
+        let mut to = vec![decode(url.path())];
+        let mut body = String::new();
+        for (key, value) in url.query_pairs() {
+            let value = value.into_owned();
+            match key.to_ascii_lowercase().as_str() {
+                "to" => to.push(value),
+                "cc" => state.cc = join_addresses(&state.cc, &value),
+                "bcc" => state.bcc = join_addresses(&state.bcc, &value),
+                "subject" => state.subject = value,
+                "body" => body = value,
+                _ => {}
+            }
+        }
+        state.to = to
+            .iter()
+            .filter(|t| !t.trim().is_empty())
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ");
+        for field in [
+            &mut state.to,
+            &mut state.cc,
+            &mut state.bcc,
+            &mut state.subject,
+        ] {
+            field.retain(|c| !c.is_control());
+        }
+        if !body.is_empty() {
+            state.body_html = format!("{}{}", text_to_html(&body), state.body_html);
+            state.body_text = format!("{body}{}", state.body_text);
+        }
+        Ok(state)
+    }
+
     /// Starts a reply or forward of stored message `id` and saves it at once, so its
     /// quote, threading and carried-over files are kept with the draft.
     pub fn compose_response(
@@ -577,6 +627,14 @@ impl Heron {
     }
 }
 
+fn join_addresses(existing: &str, more: &str) -> String {
+    if existing.trim().is_empty() {
+        more.to_owned()
+    } else {
+        format!("{existing}, {more}")
+    }
+}
+
 /// The message's bodies from the composer's parts, and the parts kept with it.
 fn with_parts(mut content: DraftContent, parts: &ComposerParts) -> DraftContent {
     let quote_text = parts.quote_text.clone().unwrap_or_default();
@@ -693,6 +751,31 @@ mod tests {
             out,
             format!(r#"<p>a</p><img src="cid:{cid}"><img><p>b</p>"#)
         );
+    }
+
+    #[test]
+    fn mailto_links_fill_recipients_subject_and_body_and_nothing_else() {
+        let (_dir, heron) = crate::tests::heron_with_account();
+        let state = heron
+            .compose_mailto(
+                "mailto:wei%40example.com,li@example.com?cc=ops@example.com&subject=Hello%20there&body=Line%201%0ALine%20%3Cb%3E2%3C%2Fb%3E&attach=/etc/passwd&from=ceo@example.com&X-Evil=1",
+            )
+            .unwrap();
+        assert_eq!(state.to, "wei@example.com,li@example.com");
+        assert_eq!(state.cc, "ops@example.com");
+        assert_eq!(state.subject, "Hello there");
+        assert!(
+            state
+                .body_html
+                .starts_with("<p>Line 1</p><p>Line &lt;b&gt;2&lt;/b&gt;</p>")
+        );
+        assert!(state.attachments.is_empty());
+        assert_eq!(state.from, "alice@example.test");
+        assert!(heron.compose_mailto("https://example.com").is_err());
+        let injected = heron
+            .compose_mailto("mailto:a@example.com?subject=Hi%0D%0ABcc:%20x@evil.example")
+            .unwrap();
+        assert_eq!(injected.subject, "HiBcc: x@evil.example");
     }
 
     #[test]

@@ -397,6 +397,19 @@ pub struct AccountCount(pub usize);
 mod tests {
     use super::*;
 
+    /// A context with one provisioned account (`alice@example.test`), for unit tests of
+    /// the modules; the directory holding its configuration comes with it.
+    pub(crate) fn heron_with_account() -> (tempfile::TempDir, Heron) {
+        let dir = tempfile::tempdir().unwrap();
+        let heron = Heron::open(&HeronOptions {
+            config_path: Some(write_config(dir.path())),
+            ignore_config_env: true,
+            ..HeronOptions::default()
+        })
+        .unwrap();
+        (dir, heron)
+    }
+
     fn write_config(dir: &Path) -> PathBuf {
         let path = dir.join("heron.json");
         std::fs::write(

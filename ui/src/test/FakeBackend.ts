@@ -239,6 +239,17 @@ export class FakeBackend implements IBackend {
     return this.mail('compose', { account }, () => this.composeAnswer(account));
   }
 
+  /** The `mailto:` composer the app was started with, handed out once. */
+  launchCompose: ComposerState | null = null;
+
+  takeLaunchCompose(): Promise<ComposerState | null> {
+    return this.mail('take_launch_compose', {}, () => {
+      const state = this.launchCompose;
+      this.launchCompose = null;
+      return state;
+    });
+  }
+
   respondTo(id: number, mode: RespondMode): Promise<ComposerState> {
     return this.mail('respond_to', { id, mode }, () => {
       const state = this.respondAnswer(id, mode);

@@ -124,4 +124,9 @@ export interface IBackend {
     name: K,
     handler: (payload: MailEvents[K]) => void,
   ): Promise<() => void>;
+  /**
+   * What Heron was started to write: a `mailto:` link it was opened with (once; later
+   * calls resolve with `null`).
+   */
+  takeLaunchCompose(): Promise<ComposerState | null>;
 }

@@ -133,6 +133,7 @@ describe('TauriBackend', () => {
     await backend.cancelSend(40);
     await backend.discardDraft(12);
     expect(await backend.recentAddresses('wei', 8)).toEqual([{ name: 'Wei Zhang', address: 'wei@example.com' }]);
+    await backend.takeLaunchCompose();
     expect(called).toEqual([
       ['compose', { account: null }],
       ['compose', { account: 'acct-bob' }],
@@ -144,6 +145,7 @@ describe('TauriBackend', () => {
       ['cancel_send', { outbox: 40 }],
       ['discard_draft', { draftId: 12 }],
       ['recent_addresses', { query: 'wei', limit: 8 }],
+      ['take_launch_compose', {}],
     ]);
   });
 

@@ -162,6 +162,10 @@ export class TauriBackend implements IBackend {
       throw toApiError(reason);
     }
   }
+
+  takeLaunchCompose(): Promise<ComposerState | null> {
+    return call<ComposerState | null>('take_launch_compose');
+  }
 }
 
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {

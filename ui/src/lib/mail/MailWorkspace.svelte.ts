@@ -142,6 +142,7 @@ export class MailWorkspace {
     this.#subscribe('mail-link', (link) => this.#onLink(link));
     this.#subscribe('action-failed', (event) => this.#onActionFailed(event.message, event.folders));
     await Promise.all([this.loadFolders(), this.#loadSyncStates()]);
+    await this.compose.openLaunchRequest();
   }
 
   dispose(): void {

@@ -55,6 +55,12 @@ export class ComposeSession {
     return this.#open(mode, 'open', () => this.#backend.respondTo(id, mode));
   }
 
+  /** A message the app was started to write (a `mailto:` link), if any. */
+  async openLaunchRequest(): Promise<void> {
+    const state = await this.#backend.takeLaunchCompose().catch(() => null);
+    if (state !== null) await this.#open('new', 'open', () => Promise.resolve(state));
+  }
+
   /** Goes on writing draft `id`. */
   editDraft(id: number): Promise<void> {
     return this.#open('draft', 'open', () => this.#backend.openDraft(id));

@@ -122,6 +122,16 @@ describe('composer', () => {
     expect(backend.callsOf('compose')).toHaveLength(2);
   });
 
+  it('opens the message a mailto: link started the app with, once', async () => {
+    const backend = mailBackend();
+    backend.launchCompose = composerState({ to: 'wei@example.com', subject: 'From a link' });
+    await renderMail(backend);
+    const composer = await screen.findByTestId('composer');
+    expect((within(composer).getByTestId('compose-to') as HTMLInputElement).value).toBe('wei@example.com');
+    expect((within(composer).getByTestId('compose-subject') as HTMLInputElement).value).toBe('From a link');
+    expect(backend.calls.filter((c) => c.startsWith('take_launch_compose'))).toHaveLength(1);
+  });
+
   it('offers a choice of identities when there are several', async () => {
     const backend = mailBackend();
     backend.composeAnswer = () =>
