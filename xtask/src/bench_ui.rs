@@ -5,13 +5,12 @@
 //! web processes hold with the folder open.
 
 use std::path::Path;
-use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 use heron_harness::Stack;
 use heron_harness::seed::SeedOptions;
 
-use crate::process::{Background, Step, fresh_dir, run};
+use crate::process::{Step, fresh_dir, run};
 
 pub fn run_benchmark(root: &Path, messages: usize, reuse: bool) -> Result<()> {
     let target = crate::target_dir(root);
@@ -101,26 +100,16 @@ fn measure(
     config: &Path,
 ) -> Result<()> {
     let display = crate::e2e::VirtualDisplay::start(out)?;
-    let port = crate::e2e::free_port()?;
-    let native_port = crate::e2e::free_port()?;
-    let mut driver = Background::spawn(
-        "tauri-driver",
-        Command::new("dbus-run-session")
-            .arg("--")
-            .arg("env")
-            .arg(crate::e2e::env_assignment("XDG_DATA_HOME", data_home))
-            .arg(crate::e2e::env_assignment("XDG_CONFIG_HOME", config_home))
-            .args(["tauri-driver", "--port", &port.to_string()])
-            .args(["--native-port", &native_port.to_string()])
-            .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
-            .env("DISPLAY", display.name())
-            .env("HERON_CONFIG", config)
-            .env("LANG", "C.UTF-8")
-            .env_remove("WAYLAND_DISPLAY"),
-        &out.join("tauri-driver.log"),
+    let (driver, port) = crate::e2e::start_driver(
+        &display,
+        out,
+        config,
+        &[],
+        &[
+            crate::e2e::env_assignment("XDG_DATA_HOME", data_home),
+            crate::e2e::env_assignment("XDG_CONFIG_HOME", config_home),
+        ],
     )?;
-    heron_harness::servers::wait_for_port(port, "tauri-driver", &out.join("tauri-driver.log"))?;
-    driver.check_running()?;
     let result_file = out.join("result.json");
     let measured = run(
         Step::new("Measuring the list in the real window", "timeout")

@@ -93,34 +93,21 @@ pub fn run_suite(root: &Path, stack: &Stack, update_screenshots: bool) -> Result
     // Where with-notifications.sh writes the app's session bus, so the suite can ask
     // the notification service what it showed.
     let bus_file = out.join("session-bus");
-    let port = free_port()?;
-    let native_port = free_port()?;
-    // DISPLAY must be in tauri-driver's own environment: it starts WebKitWebDriver,
-    // which starts the app. dbus-run-session gives GTK a session bus of its own, and
-    // with-keyring.sh an unlocked Secret Service on it, as a desktop login has (the app
-    // keeps its store's key there). with-keyring.sh points XDG_DATA_HOME at the
-    // keyring's own throw-away directory, so the app's is set after it, with `env`.
-    let mut driver = Background::spawn(
-        "tauri-driver",
-        Command::new("dbus-run-session")
-            .arg("--")
-            .arg(root.join("scripts/with-keyring.sh"))
-            .arg("env")
-            .arg(env_assignment("XDG_DATA_HOME", &data_home))
-            .arg(env_assignment("XDG_CONFIG_HOME", &config_home))
-            .arg(env_assignment("HERON_BUS_FILE", &bus_file))
-            .arg(root.join("scripts/with-notifications.sh"))
-            .args(["tauri-driver", "--port", &port.to_string()])
-            .args(["--native-port", &native_port.to_string()])
-            .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
-            .env("DISPLAY", display.name())
-            .env("HERON_CONFIG", &config)
-            .env("LANG", "C.UTF-8")
-            .env_remove("WAYLAND_DISPLAY"),
-        &out.join("tauri-driver.log"),
+    // with-keyring.sh gives the app an unlocked Secret Service, as a desktop login has
+    // (the app keeps its store's key there), and points XDG_DATA_HOME at the keyring's
+    // own throw-away directory, so the app's is set after it, with `env`.
+    let (driver, port) = start_driver(
+        &display,
+        &out,
+        &config,
+        &[root.join("scripts/with-keyring.sh").into_os_string()],
+        &[
+            env_assignment("XDG_DATA_HOME", &data_home),
+            env_assignment("XDG_CONFIG_HOME", &config_home),
+            env_assignment("HERON_BUS_FILE", &bus_file),
+            root.join("scripts/with-notifications.sh").into_os_string(),
+        ],
     )?;
-    heron_harness::servers::wait_for_port(port, "tauri-driver", &out.join("tauri-driver.log"))?;
-    driver.check_running()?;
     let result = run(
         Step::new("End-to-end: the real window over WebDriver", "timeout")
             .args(["600", "node"])
@@ -219,6 +206,41 @@ fn seed_e2e_mailbox(
         .into_bytes(),
     );
     stack.put_in_inbox(user, &messages)
+}
+
+/// Starts tauri-driver (which starts WebKitWebDriver, which starts the app) in the
+/// virtual display, on a private session bus: `dbus-run-session -- WRAP... env ENV...
+/// tauri-driver`. Returns it with its port once it listens.
+pub(crate) fn start_driver(
+    display: &VirtualDisplay,
+    out: &Path,
+    config: &Path,
+    wrap: &[std::ffi::OsString],
+    env: &[std::ffi::OsString],
+) -> Result<(Background, u16)> {
+    let port = free_port()?;
+    let native_port = free_port()?;
+    // DISPLAY must be in tauri-driver's own environment: it starts WebKitWebDriver,
+    // which starts the app, and GTK needs a session bus of its own.
+    let mut driver = Background::spawn(
+        "tauri-driver",
+        Command::new("dbus-run-session")
+            .arg("--")
+            .args(wrap)
+            .arg("env")
+            .args(env)
+            .args(["tauri-driver", "--port", &port.to_string()])
+            .args(["--native-port", &native_port.to_string()])
+            .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
+            .env("DISPLAY", display.name())
+            .env("HERON_CONFIG", config)
+            .env("LANG", "C.UTF-8")
+            .env_remove("WAYLAND_DISPLAY"),
+        &out.join("tauri-driver.log"),
+    )?;
+    heron_harness::servers::wait_for_port(port, "tauri-driver", &out.join("tauri-driver.log"))?;
+    driver.check_running()?;
+    Ok((driver, port))
 }
 
 /// The app's identifier, which names its data directory (`$XDG_DATA_HOME/<identifier>`).

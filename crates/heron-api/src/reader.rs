@@ -474,7 +474,7 @@ impl Heron {
             return Ok(Served::not_found());
         };
         let view = heron_mime::parse(&raw, &view_options(token));
-        let wanted = percent_decode(content_id);
+        let wanted = heron_mime::percent_decode(content_id);
         let Some(part) = view
             .attachments
             .iter()
@@ -508,7 +508,7 @@ impl Heron {
         part_path: &str,
         page: Option<usize>,
     ) -> Result<Served, ApiError> {
-        let part_path = percent_decode(part_path);
+        let part_path = heron_mime::percent_decode(part_path);
         let (info, bytes) = match Self::attachment(store, id, &part_path) {
             Ok(found) => found,
             Err(e) if e.code == ErrorCode::NotFound => return Ok(Served::not_found()),
@@ -800,28 +800,6 @@ fn is_raster_image(content_type: &str) -> bool {
         content_type,
         "image/png" | "image/jpeg" | "image/jpg" | "image/gif" | "image/webp" | "image/bmp"
     )
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| char::from(b).to_digit(16);
-        if bytes[i] == b'%'
-            && let (Some(h), Some(l)) = (
-                bytes.get(i + 1).and_then(|b| hex(*b)),
-                bytes.get(i + 2).and_then(|b| hex(*b)),
-            )
-        {
-            out.push((h * 16 + l) as u8);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Writes `bytes` as a new file `name` in `dir` (`name (2).ext` and so on when taken),

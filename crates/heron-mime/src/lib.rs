@@ -34,7 +34,7 @@ pub use compose::{
 };
 pub use html::{
     CID_SCHEME, REMOTE_ATTR_PREFIX, SanitizeContext, SanitizedHtml, ViewRewrite, cid_url,
-    link_warnings, prepare_for_view, sanitize_html,
+    link_warnings, percent_decode, prepare_for_view, sanitize_html,
 };
 pub use index::{IndexFields, MAX_INDEXED_TEXT, index_fields};
 pub use notes::{SecurityNote, escape_visible, safe_file_name};

@@ -12,7 +12,7 @@ use heron_api::send::{Respond, SendAt};
 use heron_harness::Stack;
 use mail_parser::{MessageParser, MimeHeaders as _};
 
-use super::send::{keyring_available, machine, runtime};
+use super::send::{keyring_available, machine, runtime, synced_machine};
 
 const PNG_B64: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGP4z8DwHwAFAAH/iZk9HQAAAABJRU5ErkJggg==";
 
@@ -52,15 +52,8 @@ fn a_reply_written_in_the_composer_arrives_with_words_quote_image_and_file() {
         .put_in_inbox(&alice, &[original.into_bytes()])
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let heron = machine(&stack, &alice, dir.path());
-    let mut store = heron.open_store().unwrap();
+    let (heron, mut store, id) = synced_machine(&stack, &alice, dir.path());
     let rt = runtime();
-    rt.block_on(heron.sync_accounts(&mut store, &heron_sync::SyncOptions::default(), None))
-        .unwrap();
-    let id = heron_api::mail::list(&store, None, "INBOX", 10, None)
-        .unwrap()
-        .items[0]
-        .id;
 
     // Autocomplete knows Bob from his mail.
     let found = heron_api::composer::recent_correspondents(&store, "build", 8).unwrap();

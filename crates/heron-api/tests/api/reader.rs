@@ -11,7 +11,7 @@ use std::sync::mpsc;
 use heron_api::{ErrorCode, RemoteScope, ViewRequest};
 use heron_harness::Stack;
 
-use super::send::{keyring_available, machine, runtime};
+use super::send::{keyring_available, machine, runtime, synced_machine};
 
 /// A 1x1 PNG.
 const PNG: &[u8] = &[
@@ -112,15 +112,8 @@ fn the_isolated_view_gets_only_its_message_and_remote_content_only_once_allowed(
         .put_in_inbox(&user, &[newsletter(image_port)])
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let heron = machine(&stack, &user, dir.path());
-    let mut store = heron.open_store().unwrap();
+    let (heron, mut store, id) = synced_machine(&stack, &user, dir.path());
     let rt = runtime();
-    rt.block_on(heron.sync_accounts(&mut store, &heron_sync::SyncOptions::default(), None))
-        .unwrap();
-    let id = heron_api::mail::list(&store, None, "INBOX", 10, None)
-        .unwrap()
-        .items[0]
-        .id;
 
     let view = heron.read_message(&store, id).unwrap();
     assert_eq!(view.sender.address, "news@shop.example");
@@ -258,15 +251,7 @@ fn attachments_save_under_safe_names_and_dangerous_ones_open_only_when_confirmed
     let user = stack.add_user("attach").unwrap();
     stack.put_in_inbox(&user, &[newsletter(9)]).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let heron = machine(&stack, &user, dir.path());
-    let mut store = heron.open_store().unwrap();
-    runtime()
-        .block_on(heron.sync_accounts(&mut store, &heron_sync::SyncOptions::default(), None))
-        .unwrap();
-    let id = heron_api::mail::list(&store, None, "INBOX", 10, None)
-        .unwrap()
-        .items[0]
-        .id;
+    let (heron, store, id) = synced_machine(&stack, &user, dir.path());
     let view = heron.read_message(&store, id).unwrap();
     let exe = view
         .attachments
@@ -390,15 +375,7 @@ fn a_pdf_attachment_is_previewed_as_pages_rendered_to_images() {
     );
     stack.put_in_inbox(&user, &[raw.into_bytes()]).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let heron = machine(&stack, &user, dir.path());
-    let mut store = heron.open_store().unwrap();
-    runtime()
-        .block_on(heron.sync_accounts(&mut store, &heron_sync::SyncOptions::default(), None))
-        .unwrap();
-    let id = heron_api::mail::list(&store, None, "INBOX", 10, None)
-        .unwrap()
-        .items[0]
-        .id;
+    let (heron, store, id) = synced_machine(&stack, &user, dir.path());
     let view = heron.read_message(&store, id).unwrap();
     let attachment = &view.attachments[0];
     assert_eq!(attachment.content_type, "application/pdf");

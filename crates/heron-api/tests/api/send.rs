@@ -50,6 +50,24 @@ pub(crate) fn machine(stack: &Stack, user: &User, dir: &Path) -> Heron {
     heron
 }
 
+/// A machine for `user` that has synced its mailbox once, and the newest Inbox message.
+pub(crate) fn synced_machine(
+    stack: &Stack,
+    user: &User,
+    dir: &Path,
+) -> (Heron, heron_store::Store, i64) {
+    let heron = machine(stack, user, dir);
+    let mut store = heron.open_store().unwrap();
+    runtime()
+        .block_on(heron.sync_accounts(&mut store, &heron_sync::SyncOptions::default(), None))
+        .unwrap();
+    let id = heron_api::mail::list(&store, None, "INBOX", 10, None)
+        .unwrap()
+        .items[0]
+        .id;
+    (heron, store, id)
+}
+
 pub(crate) fn account() -> heron_model::AccountId {
     heron_model::AccountId::new("acct").unwrap()
 }
