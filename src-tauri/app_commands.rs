@@ -33,4 +33,6 @@ const APP_COMMANDS: &[&str] = &[
     "discard_draft",
     "recent_addresses",
     "take_launch_compose",
+    "removed_accounts",
+    "acknowledge_removed_accounts",
 ];

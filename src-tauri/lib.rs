@@ -31,6 +31,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use heron_api::Store;
 use heron_api::composer::{ComposerInput, ComposerSaved, ComposerState, Correspondent};
+use heron_api::lifecycle::RemovedAccount;
 use heron_api::mail::{FolderView, MessageRow, MessageWindow};
 use heron_api::send::{QueuedSend, Respond, SendAt};
 use heron_api::{
@@ -49,6 +50,8 @@ struct AppState {
     store: Mutex<Option<Store>>,
     worker: Worker,
     notifier: notify::Notifier,
+    /// Watches the policy files while the app runs (dropped with it).
+    _policy_watcher: Option<heron_api::PolicyWatcher>,
     /// A `mailto:` link the app was started with (the desktop's handler for such links
     /// runs `heron LINK`), until the window takes it.
     launch_mailto: Mutex<Option<String>>,
@@ -92,6 +95,9 @@ type State<'a> = tauri::State<'a, AppState>;
 /// worker's), MiB: the app stays small with a 100,000-message folder open, and lists
 /// and searches stay fast.
 const WINDOW_CACHE_MIB: u32 = 16;
+
+/// How often the policy files are looked at for changes.
+const POLICY_POLL: std::time::Duration = std::time::Duration::from_secs(5);
 
 #[tauri::command]
 async fn app_info(state: State<'_>) -> Result<AppInfo, ApiError> {
@@ -386,6 +392,17 @@ async fn recent_addresses(
     })
 }
 
+/// Accounts the admin removed whose local data was wiped, not yet shown to the user.
+#[tauri::command]
+async fn removed_accounts(state: State<'_>) -> Result<Vec<RemovedAccount>, ApiError> {
+    state.with_store(|heron, store| heron.removed_accounts_untold(store))
+}
+
+#[tauri::command]
+async fn acknowledge_removed_accounts(state: State<'_>) -> Result<(), ApiError> {
+    state.with_store(|heron, store| heron.acknowledge_removed_accounts(store))
+}
+
 /// Shows a desktop notification for new mail in the user's language (the UI writes
 /// the text from the `new-mail` event); a click sends `open-message` with `message`.
 #[tauri::command]
@@ -500,14 +517,23 @@ pub fn run() -> std::process::ExitCode {
                 eprintln!("heron: {}", e.message);
             }
             let worker = Worker::default();
+            let mut watcher = None;
             if let Ok(heron) = &heron {
                 worker.clone().start(app.handle().clone(), heron.clone());
+                // The admin's changes apply while the app runs: the UI is told what
+                // changed, and the worker looks again (accounts added or removed).
+                let (handle, kick) = (app.handle().clone(), worker.clone());
+                watcher = Some(heron.watch_policy(POLICY_POLL, move |event| {
+                    let _ = handle.emit("policy-changed", &event);
+                    kick.kick();
+                }));
             }
             app.manage(AppState {
                 heron,
                 store: Mutex::new(None),
                 worker,
                 notifier: notify::Notifier::start(app.handle().clone()),
+                _policy_watcher: watcher,
                 launch_mailto: Mutex::new(std::env::args().skip(1).find(|a| {
                     a.get(..7)
                         .is_some_and(|p| p.eq_ignore_ascii_case("mailto:"))
@@ -554,7 +580,9 @@ pub fn run() -> std::process::ExitCode {
             cancel_send,
             discard_draft,
             recent_addresses,
-            take_launch_compose
+            take_launch_compose,
+            removed_accounts,
+            acknowledge_removed_accounts
         ])
         .run(tauri::generate_context!());
     match result {

@@ -162,6 +162,14 @@ impl Worker {
                 }
             }
             let Some(s) = store.as_mut() else { continue };
+            // Accounts the admin removed leave this machine before anything syncs.
+            match heron.apply_account_removals(s, unix_now()) {
+                Ok(removed) if !removed.is_empty() => {
+                    let _ = app.emit("accounts-removed", removed);
+                }
+                Ok(_) => {}
+                Err(e) => eprintln!("heron: {}", e.message),
+            }
             let ok = self.pass(&app, &heron, s).await;
             failures = if ok { 0 } else { failures + 1 };
             let mut wait = if ok {

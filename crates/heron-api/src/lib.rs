@@ -7,6 +7,7 @@
 
 pub mod composer;
 pub mod consent;
+pub mod lifecycle;
 pub mod local_data;
 pub mod mail;
 pub mod pdf_preview;

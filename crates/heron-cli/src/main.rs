@@ -309,6 +309,16 @@ fn sync(heron: &Heron, once: bool, no_bodies: bool, json: bool) -> anyhow::Resul
     // Sync sends what the outbox holds: one process per data directory.
     let _lock = heron.lock_instance()?;
     let mut store = heron.open_store()?;
+    // Accounts the admin removed leave this machine before anything syncs.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    for removed in heron.apply_account_removals(&mut store, now)? {
+        eprintln!(
+            "{}: removed by your administrator; its local data was wiped from this computer",
+            removed.account
+        );
+    }
     let options = heron_sync::SyncOptions {
         bodies: !no_bodies,
         ..heron_sync::SyncOptions::default()

@@ -13,6 +13,7 @@ use serde_json::json;
 
 mod composer;
 mod consent;
+mod lifecycle;
 mod local_store;
 mod reader;
 mod send;

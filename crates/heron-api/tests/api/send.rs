@@ -23,12 +23,20 @@ pub(crate) fn keyring_available() -> bool {
 }
 
 pub(crate) fn machine(stack: &Stack, user: &User, dir: &Path) -> Heron {
+    machine_with_policy(stack, user, dir, |_| {})
+}
+
+/// [`machine`] with the policy changed first by `edit`.
+pub(crate) fn machine_with_policy(
+    stack: &Stack,
+    user: &User,
+    dir: &Path,
+    edit: impl FnOnce(&mut serde_json::Value),
+) -> Heron {
     let config = dir.join("config.json");
-    std::fs::write(
-        &config,
-        serde_json::to_vec(&stack.heron_config("acct", "Alice", user)).unwrap(),
-    )
-    .unwrap();
+    let mut policy = stack.heron_config("acct", "Alice", user);
+    edit(&mut policy);
+    std::fs::write(&config, serde_json::to_vec(&policy).unwrap()).unwrap();
     let heron = Heron::open(&HeronOptions {
         config_path: Some(config),
         policy_roots: Some(PolicyRoots::under(&dir.join("etc"))),
