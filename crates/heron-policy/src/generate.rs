@@ -261,9 +261,11 @@ pub fn reference_markdown() -> String {
     }
     out.push_str(
         "\nAccounts with the same `id` in a later file replace the earlier one. Account ids \
-         listed in `lifecycle.remove_accounts` are dropped from the effective list. (Wiping \
-         their local data on the next start is not implemented yet; `heronctl --data-dir DIR \
-         wipe --yes` wipes a whole data directory.)\n",
+         listed in `lifecycle.remove_accounts` are dropped from the effective list at once; \
+         the next time Heron (the app, or `heronctl sync`) opens its store, their local \
+         data is wiped (mail, drafts, outbox, keyring entries; the wipe is verified) and the \
+         user is told why. `heronctl --data-dir DIR wipe --yes` wipes a whole data \
+         directory.\n",
     );
     out.push_str("\n## Privacy notice (`privacy_notice`; managed only, not lockable)\n\n");
     out.push_str("| Key | Type | Required | Description |\n|---|---|---|---|\n");

@@ -714,7 +714,7 @@ pub fn settings_table() -> Vec<SettingSpec> {
             list(text(TextKind::AccountId)),
             false,
             "[\"old-corp\"]",
-            "Account ids removed from the effective account list (wiping their local data on the next start is not implemented yet).",
+            "Account ids removed from the effective account list; their local data (mail, drafts, outbox, keyring entries) is wiped on the next start, and the user is told why.",
         ),
         setting(
             "features.remote_content",
