@@ -18,13 +18,15 @@ const KEY_DIR = process.env.HERON_E2E_KEY_DIR;
 // The run's own account, and the port of the HTTP sink its hostile mail points at.
 const EMAIL = process.env.HERON_E2E_EMAIL;
 const PEER = process.env.HERON_E2E_PEER;
+// The harness binary: `heron-harness dovecot stop|start` takes the IMAP server away.
+const HARNESS = process.env.HERON_E2E_HARNESS;
 const SINK_PORT = Number(process.env.HERON_E2E_SINK_PORT);
 const HOSTILE = Number(process.env.HERON_E2E_HOSTILE);
 // The app's session bus (to ask the notification service what it showed), and how to
 // run doveadm against the test Dovecot (to deliver mail while the window runs).
 const BUS_FILE = process.env.HERON_E2E_BUS_FILE;
 const DOVEADM = JSON.parse(process.env.HERON_E2E_DOVEADM ?? 'null');
-if (!DRIVER || !APP || !OUT || !KEY_DIR || !EMAIL || !PEER || !SINK_PORT || !HOSTILE || !BUS_FILE || !DOVEADM) {
+if (!DRIVER || !APP || !OUT || !KEY_DIR || !EMAIL || !PEER || !HARNESS || !SINK_PORT || !HOSTILE || !BUS_FILE || !DOVEADM) {
   console.error(
     'HERON_WEBDRIVER, HERON_APP, HERON_E2E_OUT and HERON_E2E_KEY_DIR must be set (use `cargo xtask e2e`)',
   );
@@ -474,6 +476,81 @@ try {
       'the message in the server\'s Archive',
       30_000,
     );
+    await win.click('[data-testid="search-box"]');
+    await win.pressEscape();
+  });
+
+  await test('offline, a flag and a move are kept and reach the server when it is back', async () => {
+    const harness = (action) => {
+      const r = spawnSync(HARNESS, ['dovecot', action], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`heron-harness dovecot ${action}: ${r.stderr}`);
+    };
+    const onServer = (mailbox, ...query) => {
+      const r = spawnSync(DOVEADM[0], [...DOVEADM.slice(1), 'search', '-u', EMAIL, 'mailbox', mailbox, ...query], {
+        encoding: 'utf8',
+      });
+      return r.status === 0 && r.stdout.trim().length > 0;
+    };
+    const open = async (words, subject) => {
+      await win.click('[data-testid="search-box"]');
+      await win.clear('[data-testid="search-box"]');
+      await win.type('[data-testid="search-box"]', words);
+      await win.waitFor(
+        async () => (await win.script(
+          `const first = document.querySelector('[data-testid="message-row"]');
+           return first !== null && first.textContent.includes(arguments[0])`,
+          [subject],
+        )),
+        subject,
+        15_000,
+      );
+      await win.click('[data-testid="message-row"]');
+      await win.waitFor(async () => (await win.text('[data-testid="reader"]')).includes(subject), subject, 10_000);
+    };
+    harness('stop');
+    try {
+      // Flag one message from the reader.
+      await open('预算', '季度预算审批');
+      await win.click('[data-testid="reader-flag"]');
+      // The worker tries the server, fails, and the window says it is offline.
+      await win.find('[data-testid="sync-banner"]', { timeout: 30_000 });
+      await win.screenshot('heron-en-light-mail-offline');
+      // Move another to Junk by dragging it there.
+      await open('Design review', 'Design review notes');
+      const dropped = await win.script(
+        `const row = document.querySelector('[data-testid="message-row"]');
+         const folder = [...document.querySelectorAll('[data-testid="folder"]')]
+           .find((f) => f.dataset.specialUse.endsWith('Junk'));
+         if (!folder) return 'no Junk folder';
+         const data = new DataTransfer();
+         const fire = (target, type) =>
+           target.dispatchEvent(new DragEvent(type, { dataTransfer: data, bubbles: true, cancelable: true }));
+         fire(row, 'dragstart');
+         fire(folder, 'dragenter');
+         fire(folder, 'dragover');
+         fire(folder, 'drop');
+         fire(row, 'dragend');
+         return 'ok';`,
+      );
+      if (dropped !== 'ok') throw new Error(dropped);
+      await sleep(1_000);
+      if (onServer('Junk', 'subject', 'Design review notes')) throw new Error('the server changed while down?');
+    } finally {
+      harness('start');
+    }
+    // Back online: Retry (or the worker's own retry) replays both actions.
+    await win.click('[data-testid="sync-banner"] button').catch(() => {});
+    await win.waitFor(
+      async () => onServer('INBOX', 'flagged', 'header', 'Message-ID', 'e2e-chinese@heron.test'),
+      'the flag on the server',
+      60_000,
+    );
+    await win.waitFor(
+      async () => onServer('Junk', 'header', 'Message-ID', 'e2e-from-peer@heron.test'),
+      'the move on the server',
+      60_000,
+    );
+    await win.absent('[data-testid="sync-banner"]', { timeout: 30_000 });
     await win.click('[data-testid="search-box"]');
     await win.pressEscape();
   });

@@ -76,6 +76,10 @@ pub fn run_suite(root: &Path, stack: &Stack, update_screenshots: bool) -> Result
     let sink_port = free_port()?;
     seed_e2e_mailbox(stack, &user, &peer, sink_port)?;
     let config = crate::write_demo_policy(stack, &user, &out.join("policy.json"))?;
+    // The suite takes Dovecot down and back with the harness's own command.
+    run(Step::new("Building heron-harness", "cargo")
+        .args(["build", "-p", "heron-harness", "--bin", "heron-harness"])
+        .cwd(root))?;
 
     // A fresh data and config home per run, so no earlier run's state leaks in: the
     // window starts as on first use (the privacy notice is shown and must be accepted).
@@ -118,6 +122,8 @@ pub fn run_suite(root: &Path, stack: &Stack, update_screenshots: bool) -> Result
             .env("HERON_E2E_KEY_DIR", &key_dir)
             .env("HERON_E2E_EMAIL", &user.address)
             .env("HERON_E2E_PEER", &peer.address)
+            .env("HERON_E2E_HARNESS", target.join("debug/heron-harness"))
+            .env(heron_harness::DIR_ENV, &stack.info().dir)
             .env("HERON_E2E_SINK_PORT", sink_port.to_string())
             .env("HERON_E2E_HOSTILE", crate::hostile::count().to_string())
             .env("HERON_E2E_BUS_FILE", &bus_file)

@@ -164,6 +164,43 @@ impl Stack {
         Ok(true)
     }
 
+    /// Stops Dovecot alone (IMAP unreachable: "offline" for a client), keeping the rest
+    /// of the stack; [`Stack::start_dovecot_at`] brings it back with the same mail.
+    pub fn stop_dovecot_at(dir: &Path) -> Result<()> {
+        let _lock = lock(dir)?;
+        let mut info = read_info(dir)?.context("No stack runs there")?;
+        if let Some(pid) = info.pids.remove("dovecot")
+            && belongs_to_stack("dovecot", pid, &info.dir)
+        {
+            servers::stop_process(pid, Duration::from_secs(10))
+                .with_context(|| format!("Cannot stop dovecot (pid {pid})"))?;
+        }
+        write_info(dir, &info)
+    }
+
+    /// Starts Dovecot again after [`Stack::stop_dovecot_at`] and waits for its ports.
+    pub fn start_dovecot_at(dir: &Path) -> Result<()> {
+        let _lock = lock(dir)?;
+        let mut info = read_info(dir)?.context("No stack runs there")?;
+        if info.pids.contains_key("dovecot") {
+            return Ok(());
+        }
+        let layout = servers::Layout {
+            root: info.dir.clone(),
+        };
+        let pid = servers::start_dovecot(&layout)?;
+        info.pids.insert("dovecot".to_owned(), pid);
+        for port in [
+            info.ports.imap,
+            info.ports.imaps,
+            info.ports.lmtp,
+            info.ports.sasl,
+        ] {
+            servers::wait_for_port(port, "Dovecot", &layout.log("dovecot"))?;
+        }
+        write_info(dir, &info)
+    }
+
     /// What the stack is.
     pub fn info(&self) -> &StackInfo {
         &self.info

@@ -23,6 +23,12 @@ enum Cmd {
     Start,
     /// Stop every server the stack started.
     Stop,
+    /// Stop or start Dovecot alone: clients see the IMAP server go away and come back.
+    Dovecot {
+        /// `stop` or `start`.
+        #[arg(value_parser = ["stop", "start"])]
+        action: String,
+    },
     /// Fill a user's mailbox with generated mail.
     Seed {
         /// A default user: alice, bob or carol.
@@ -69,6 +75,13 @@ fn run(cli: Cli) -> Result<()> {
                 eprintln!("Stopped the stack in {}", dir.display());
             } else {
                 eprintln!("No stack was running in {}", dir.display());
+            }
+        }
+        Cmd::Dovecot { action } => {
+            if action == "stop" {
+                Stack::stop_dovecot_at(&dir)?;
+            } else {
+                Stack::start_dovecot_at(&dir)?;
             }
         }
         Cmd::Seed {
