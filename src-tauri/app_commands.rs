@@ -35,4 +35,5 @@ const APP_COMMANDS: &[&str] = &[
     "take_launch_compose",
     "removed_accounts",
     "acknowledge_removed_accounts",
+    "search_server",
 ];

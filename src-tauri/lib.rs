@@ -32,7 +32,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use heron_api::Store;
 use heron_api::composer::{ComposerInput, ComposerSaved, ComposerState, Correspondent};
 use heron_api::lifecycle::RemovedAccount;
-use heron_api::mail::{FolderView, MessageRow, MessageWindow};
+use heron_api::mail::{FolderView, MessageRow, MessageWindow, ServerSearch};
 use heron_api::send::{QueuedSend, Respond, SendAt};
 use heron_api::{
     AcceptedNotice, AccountSummary, ApiError, ErrorCode, Heron, HeronOptions, LinkRequest,
@@ -183,6 +183,34 @@ async fn search_mail(
     limit: u32,
 ) -> Result<Vec<MessageRow>, ApiError> {
     state.with_store(|_, store| heron_api::mail::search(store, &query, limit.min(1000)))
+}
+
+/// Asks the servers about messages whose bodies are not downloaded yet (the local
+/// index cannot see inside them). Uses a store connection of its own, so the window's
+/// stays free while the servers answer.
+#[tauri::command]
+async fn search_server(
+    state: State<'_>,
+    query: String,
+    limit: u32,
+) -> Result<ServerSearch, ApiError> {
+    let heron = state.heron.clone()?;
+    tauri::async_runtime::spawn_blocking(move || {
+        let store = heron.open_store()?;
+        store.limit_cache(WINDOW_CACHE_MIB).map_err(|e| {
+            ApiError::new(
+                ErrorCode::StorageFailed,
+                format!("Cannot set up the store: {e}"),
+            )
+        })?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| ApiError::new(ErrorCode::StorageFailed, e.to_string()))?;
+        runtime.block_on(heron.search_server(&store, &query, limit.min(500)))
+    })
+    .await
+    .map_err(|e| ApiError::new(ErrorCode::StorageFailed, e.to_string()))?
 }
 
 /// Actions are applied to the store at once and queued for the server; the worker is
@@ -582,7 +610,8 @@ pub fn run() -> std::process::ExitCode {
             recent_addresses,
             take_launch_compose,
             removed_accounts,
-            acknowledge_removed_accounts
+            acknowledge_removed_accounts,
+            search_server
         ])
         .run(tauri::generate_context!());
     match result {

@@ -478,6 +478,81 @@ fn by_account(store: &Store, ids: &[i64]) -> Result<Vec<(AccountId, Vec<MessageR
         .collect()
 }
 
+/// Messages found by the servers among those whose bodies are not downloaded yet.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ServerSearch {
+    /// The rows (their headers are stored; the bodies download with the next sync).
+    pub items: Vec<MessageRow>,
+    /// Accounts that could not be asked, and why.
+    pub errors: Vec<ApiError>,
+}
+
+impl Heron {
+    /// Asks every account's server for the words of `query` in the messages whose
+    /// bodies are not downloaded yet (the local index cannot see inside those). Field
+    /// filters (`from:`, `subject:`) are applied to the stored headers of what comes
+    /// back; the other filters are the local search's.
+    pub async fn search_server(
+        &self,
+        store: &Store,
+        query: &str,
+        limit: u32,
+    ) -> Result<ServerSearch, ApiError> {
+        self.require_consent()?;
+        let parsed = heron_store::parse_query(query);
+        let words: Vec<String> = parsed.terms.iter().map(|t| t.text.clone()).collect();
+        let policy = self.policy();
+        let mut out = ServerSearch {
+            items: Vec::new(),
+            errors: Vec::new(),
+        };
+        if words.is_empty() {
+            return Ok(out);
+        }
+        for account in &policy.accounts {
+            let found = async {
+                let secret = store
+                    .load_account_secret(&account.id, credential_name(account))
+                    .map_err(SyncError::from)?;
+                let connect = heron_sync::imap_options(account, &policy.settings.security, secret)?;
+                heron_sync::search::search_undownloaded(
+                    store,
+                    &account.id,
+                    &connect,
+                    &words,
+                    limit as usize,
+                )
+                .await
+            }
+            .await;
+            match found {
+                Ok(rows) => out.items.extend(
+                    rows.into_iter()
+                        .filter(|m| headers_match(m, &parsed.terms))
+                        .map(MessageRow::from),
+                ),
+                Err(e) => out.errors.push(sync_error(e)),
+            }
+        }
+        out.items.truncate(limit as usize);
+        Ok(out)
+    }
+}
+
+/// Whether a row's stored headers satisfy the field terms (`from:`, `subject:`).
+fn headers_match(m: &MessageSummary, terms: &[heron_store::Term]) -> bool {
+    terms.iter().all(|t| {
+        let needle = t.text.to_lowercase();
+        match t.field {
+            heron_store::Field::From => format!("{} {}", m.from_name, m.from_addr)
+                .to_lowercase()
+                .contains(&needle),
+            heron_store::Field::Subject => m.subject.to_lowercase().contains(&needle),
+            heron_store::Field::Any | heron_store::Field::To => true,
+        }
+    })
+}
+
 /// Sets and clears flags (queued for the server, shown at once).
 pub fn flag(store: &mut Store, ids: &[i64], add: Flags, remove: Flags) -> Result<Queued, ApiError> {
     let mut operations = Vec::new();

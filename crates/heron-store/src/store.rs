@@ -709,6 +709,55 @@ impl Store {
         Ok(Page { items, next })
     }
 
+    /// Folders of `account` holding messages whose bodies are not stored (headers only,
+    /// or too big for the policy's body limit): (folder, name, UIDVALIDITY, how many).
+    pub fn folders_missing_bodies(
+        &self,
+        account: &AccountId,
+    ) -> Result<Vec<(FolderId, String, u32, u64)>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT f.id, f.name, f.uidvalidity, count(*) FROM folders AS f \
+             JOIN accounts AS a ON a.id = f.account \
+             JOIN messages AS m ON m.folder = f.id AND m.uidvalidity = f.uidvalidity \
+             WHERE a.account_id = ?1 AND m.body_state < 2 GROUP BY f.id ORDER BY f.name",
+        )?;
+        let rows = st
+            .query_map([account.as_str()], |r| {
+                Ok((
+                    FolderId(r.get(0)?),
+                    r.get(1)?,
+                    r.get::<_, i64>(2)? as u32,
+                    r.get::<_, i64>(3)? as u64,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// The messages among `uids` of a folder whose bodies are not stored, newest first.
+    pub fn undownloaded_by_uid(
+        &self,
+        folder: FolderId,
+        uidvalidity: u32,
+        uids: &[u32],
+    ) -> Result<Vec<MessageSummary>> {
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {SUMMARY_COLUMNS} FROM messages AS m INDEXED BY messages_folder_uid \
+             WHERE m.folder = ?1 AND m.uidvalidity = ?2 AND m.uid = ?3 AND m.body_state < 2"
+        ))?;
+        let mut out = Vec::new();
+        for uid in uids {
+            if let Some(row) = st
+                .query_row(params![folder.0, uidvalidity, uid], summary_from_row)
+                .optional()?
+            {
+                out.push(row);
+            }
+        }
+        out.sort_by(|a, b| b.date.cmp(&a.date).then(b.id.0.cmp(&a.id.0)));
+        Ok(out)
+    }
+
     /// Caps this connection's page cache (64 MiB by default, for sync and search
     /// speed). A long-running app with several connections uses less.
     pub fn limit_cache(&self, mib: u32) -> Result<()> {

@@ -12,6 +12,7 @@ mod flags;
 pub mod oplog;
 pub mod outbox;
 pub mod push;
+pub mod search;
 
 pub use account::{imap_options, smtp_options, tls_settings};
 pub use engine::{Phase, SyncEvent, SyncOptions, SyncReport, sync_account};

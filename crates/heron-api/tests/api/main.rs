@@ -17,6 +17,7 @@ mod lifecycle;
 mod local_store;
 mod reader;
 mod send;
+mod server_search;
 mod store_key;
 
 const GOOD: &str = r#"{
