@@ -36,4 +36,5 @@ const APP_COMMANDS: &[&str] = &[
     "removed_accounts",
     "acknowledge_removed_accounts",
     "search_server",
+    "take_launch_message",
 ];

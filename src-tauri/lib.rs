@@ -52,6 +52,8 @@ struct AppState {
     notifier: notify::Notifier,
     /// Watches the policy files while the app runs (dropped with it).
     _policy_watcher: Option<heron_api::PolicyWatcher>,
+    /// A message file (`.eml`) the app was started with, until the window takes it.
+    launch_file: Mutex<Option<PathBuf>>,
     /// A `mailto:` link the app was started with (the desktop's handler for such links
     /// runs `heron LINK`), until the window takes it.
     launch_mailto: Mutex<Option<String>>,
@@ -409,6 +411,19 @@ async fn take_launch_compose(state: State<'_>) -> Result<Option<ComposerState>, 
     link.map(|l| state.heron()?.compose_mailto(&l)).transpose()
 }
 
+/// The message file the app was started with (`heron letter.eml`), for the reader;
+/// handed out once.
+#[tauri::command]
+async fn take_launch_message(state: State<'_>) -> Result<Option<ReaderView>, ApiError> {
+    let file = state
+        .launch_file
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take();
+    file.map(|f| state.with_store(|heron, store| heron.open_message_file(store, &f)))
+        .transpose()
+}
+
 #[tauri::command]
 async fn recent_addresses(
     state: State<'_>,
@@ -562,6 +577,9 @@ pub fn run() -> std::process::ExitCode {
                 worker,
                 notifier: notify::Notifier::start(app.handle().clone()),
                 _policy_watcher: watcher,
+                launch_file: Mutex::new(std::env::args_os().skip(1).map(PathBuf::from).find(|p| {
+                    p.extension().is_some_and(|e| e.eq_ignore_ascii_case("eml")) && p.is_file()
+                })),
                 launch_mailto: Mutex::new(std::env::args().skip(1).find(|a| {
                     a.get(..7)
                         .is_some_and(|p| p.eq_ignore_ascii_case("mailto:"))
@@ -611,7 +629,8 @@ pub fn run() -> std::process::ExitCode {
             take_launch_compose,
             removed_accounts,
             acknowledge_removed_accounts,
-            search_server
+            search_server,
+            take_launch_message
         ])
         .run(tauri::generate_context!());
     match result {

@@ -188,6 +188,9 @@ pub(crate) struct ReaderState {
     shown: Mutex<VecDeque<ShownBody>>,
     remote_messages: Mutex<HashSet<i64>>,
     opened: Mutex<Vec<OpenedAttachments>>,
+    /// Message files opened from outside the store (an .eml the app was started with),
+    /// by their negative ids.
+    external: Mutex<Vec<(i64, std::sync::Arc<Vec<u8>>)>>,
 }
 
 fn random_token() -> Result<String, ApiError> {
@@ -243,23 +246,85 @@ impl Heron {
         Ok(by_message || (!sender.is_empty() && Self::remote_senders(store)?.contains(&sender)))
     }
 
+    /// A message's raw bytes: from the store, or an opened file (negative ids).
+    fn raw_of(&self, store: &Store, id: i64) -> Result<Option<Vec<u8>>, ApiError> {
+        if id < 0 {
+            return Ok(self
+                .reader
+                .external
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .iter()
+                .find(|(i, _)| *i == id)
+                .map(|(_, raw)| raw.to_vec()));
+        }
+        raw_message(store, id)
+    }
+
+    /// Opens a message file (`.eml`) from outside the store for the reader: it gets a
+    /// negative id, lives in memory while the app runs, and is read, previewed, saved
+    /// and opened like stored mail. Files over the message size limit are refused.
+    pub fn open_message_file(&self, store: &Store, path: &Path) -> Result<ReaderView, ApiError> {
+        let limit = heron_mime::Limits::default().max_message_bytes;
+        let meta = std::fs::metadata(path).map_err(|e| {
+            ApiError::new(
+                ErrorCode::NotFound,
+                format!("Cannot open {}: {e}", path.display()),
+            )
+        })?;
+        if meta.len() > limit as u64 {
+            return Err(ApiError::new(
+                ErrorCode::TooLarge,
+                format!("{} is larger than {limit} bytes", path.display()),
+            ));
+        }
+        let raw = std::fs::read(path).map_err(|e| {
+            ApiError::new(
+                ErrorCode::NotFound,
+                format!("Cannot read {}: {e}", path.display()),
+            )
+        })?;
+        let id = {
+            let mut external = self
+                .reader
+                .external
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let id = external.iter().map(|(i, _)| *i).min().unwrap_or(0) - 1;
+            external.push((id, std::sync::Arc::new(raw)));
+            id
+        };
+        self.read_message(store, id)
+    }
+
     /// One message for the reader. Its body gets a fresh token; the previous tokens of
     /// the same message stop working.
     pub fn read_message(&self, store: &Store, id: i64) -> Result<ReaderView, ApiError> {
-        let summary = store
-            .message(MessageRowId(id))
-            .map_err(store_error)?
-            .ok_or_else(|| no_message(id))?;
-        let location = store
-            .message_location(MessageRowId(id))
-            .map_err(store_error)?
-            .ok_or_else(|| no_message(id))?;
         let token = random_token()?;
-        let raw = raw_message(store, id)?;
+        let raw = self.raw_of(store, id)?;
         let downloaded = raw.is_some();
         let view = raw
-            .map(|raw| heron_mime::parse(&raw, &view_options(&token)))
+            .as_ref()
+            .map(|raw| heron_mime::parse(raw, &view_options(&token)))
             .unwrap_or_default();
+        let (summary, account, folder_name) = if id < 0 {
+            let raw = raw.ok_or_else(|| no_message(id))?;
+            (file_row(id, &view, raw.len()), String::new(), String::new())
+        } else {
+            let summary = store
+                .message(MessageRowId(id))
+                .map_err(store_error)?
+                .ok_or_else(|| no_message(id))?;
+            let location = store
+                .message_location(MessageRowId(id))
+                .map_err(store_error)?
+                .ok_or_else(|| no_message(id))?;
+            (
+                summary.into(),
+                location.account.to_string(),
+                location.folder_name,
+            )
+        };
         let loaded = self.remote_loaded(store, id, &view.sender.address)?;
         if downloaded {
             let mut shown = self
@@ -284,9 +349,9 @@ impl Heron {
             .map(|_| format!("{MAIL_SCHEME}://{token}/body"));
         let preview_base = downloaded.then(|| format!("{MAIL_SCHEME}://{token}/part/"));
         Ok(reader_view(
-            summary.into(),
-            location.account.to_string(),
-            location.folder_name,
+            summary,
+            account,
+            folder_name,
             downloaded,
             view,
             (body_url, preview_base),
@@ -321,7 +386,7 @@ impl Heron {
                     .insert(id);
             }
             RemoteScope::Sender => {
-                let raw = raw_message(store, id)?.ok_or_else(|| no_message(id))?;
+                let raw = self.raw_of(store, id)?.ok_or_else(|| no_message(id))?;
                 let view = heron_mime::parse(&raw, &ViewOptions::default());
                 let sender = view.sender.address.to_ascii_lowercase();
                 if sender.is_empty() || !view.security_notes.iter().all(allows_trusting_sender) {
@@ -427,7 +492,7 @@ impl Heron {
         id: i64,
         dark: bool,
     ) -> Result<Served, ApiError> {
-        let Some(raw) = raw_message(store, id)? else {
+        let Some(raw) = self.raw_of(store, id)? else {
             return Ok(Served::not_found());
         };
         let view = heron_mime::parse(&raw, &view_options(token));
@@ -470,7 +535,7 @@ impl Heron {
         id: i64,
         content_id: &str,
     ) -> Result<Served, ApiError> {
-        let Some(raw) = raw_message(store, id)? else {
+        let Some(raw) = self.raw_of(store, id)? else {
             return Ok(Served::not_found());
         };
         let view = heron_mime::parse(&raw, &view_options(token));
@@ -509,7 +574,7 @@ impl Heron {
         page: Option<usize>,
     ) -> Result<Served, ApiError> {
         let part_path = heron_mime::percent_decode(part_path);
-        let (info, bytes) = match Self::attachment(store, id, &part_path) {
+        let (info, bytes) = match self.attachment(store, id, &part_path) {
             Ok(found) => found,
             Err(e) if e.code == ErrorCode::NotFound => return Ok(Served::not_found()),
             Err(e) => return Err(e),
@@ -564,11 +629,12 @@ impl Heron {
 
     /// An attachment's name, type and bytes.
     fn attachment(
+        &self,
         store: &Store,
         id: i64,
         part_path: &str,
     ) -> Result<(AttachmentView, Vec<u8>), ApiError> {
-        let raw = raw_message(store, id)?.ok_or_else(|| {
+        let raw = self.raw_of(store, id)?.ok_or_else(|| {
             ApiError::new(
                 ErrorCode::NotFound,
                 "This message is not downloaded yet; it will be with the next sync",
@@ -601,7 +667,7 @@ impl Heron {
         part_path: &str,
         dir: &Path,
     ) -> Result<PathBuf, ApiError> {
-        let (info, bytes) = Self::attachment(store, id, part_path)?;
+        let (info, bytes) = self.attachment(store, id, part_path)?;
         write_new_file(dir, &info.file_name, &bytes)
     }
 
@@ -612,7 +678,7 @@ impl Heron {
         id: i64,
         part_path: &str,
     ) -> Result<AttachmentView, ApiError> {
-        Self::attachment(store, id, part_path).map(|(info, _)| info)
+        self.attachment(store, id, part_path).map(|(info, _)| info)
     }
 
     /// Saves an attachment as `path`, which the user chose in the OS's save dialog (and
@@ -626,7 +692,7 @@ impl Heron {
         path: &Path,
     ) -> Result<PathBuf, ApiError> {
         use std::io::Write as _;
-        let (_, bytes) = Self::attachment(store, id, part_path)?;
+        let (_, bytes) = self.attachment(store, id, part_path)?;
         let dir = path
             .parent()
             .filter(|d| !d.as_os_str().is_empty())
@@ -655,7 +721,7 @@ impl Heron {
         part_path: &str,
         confirmed: bool,
     ) -> Result<PathBuf, ApiError> {
-        let (info, bytes) = Self::attachment(store, id, part_path)?;
+        let (info, bytes) = self.attachment(store, id, part_path)?;
         if (info.dangerous || !info.warnings.is_empty()) && !confirmed {
             return Err(ApiError::new(
                 ErrorCode::ConfirmationRequired,
@@ -675,6 +741,25 @@ impl Heron {
             .unwrap_or_else(PoisonError::into_inner)
             .push(folder);
         Ok(path)
+    }
+}
+
+/// The list row of a message opened from a file (it is in no folder).
+fn file_row(id: i64, view: &MessageView, size: usize) -> MessageRow {
+    MessageRow {
+        id,
+        folder: 0,
+        uid: 0,
+        message_id: view.message_id.clone().unwrap_or_default(),
+        thread_id: String::new(),
+        subject: view.subject.clone(),
+        from_name: view.sender.display_name.clone(),
+        from_addr: view.sender.address.clone(),
+        date: view.date.as_ref().map_or(0, |d| d.unix),
+        size: size as u64,
+        flags: vec!["\\Seen"],
+        has_attachments: !view.attachments.is_empty(),
+        preview: view.text_body.chars().take(200).collect(),
     }
 }
 

@@ -399,3 +399,40 @@ fn a_pdf_attachment_is_previewed_as_pages_rendered_to_images() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn a_message_file_opens_in_the_reader_with_its_body_and_attachments() {
+    if !keyring_available() {
+        return;
+    }
+    let stack = Stack::ensure().unwrap();
+    let user = stack.add_user("eml").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let heron = machine(&stack, &user, dir.path());
+    let store = heron.open_store().unwrap();
+    let file = dir.path().join("forwarded.eml");
+    std::fs::write(&file, newsletter(9)).unwrap();
+
+    let view = heron.open_message_file(&store, &file).unwrap();
+    assert!(view.summary.id < 0, "not a stored message");
+    assert_eq!(view.subject, "Weekly offers");
+    assert_eq!(view.sender.address, "news@shop.example");
+    let body = body_of(heron.view_request(&store, view.body_url.as_deref().unwrap()));
+    assert!(body.contains("Offers") && !body.contains("<script"));
+    let notes = view
+        .attachments
+        .iter()
+        .find(|a| a.file_name.contains("notes"))
+        .unwrap();
+    let saved = heron
+        .save_attachment(&store, view.summary.id, &notes.part_path, dir.path())
+        .unwrap();
+    assert_eq!(std::fs::read(saved).unwrap(), b"plain notes");
+    // Read again by its id, as the window does after an action.
+    assert_eq!(
+        heron.read_message(&store, view.summary.id).unwrap().subject,
+        "Weekly offers"
+    );
+    let missing = heron.open_message_file(&store, &dir.path().join("nope.eml"));
+    assert_eq!(missing.unwrap_err().code, ErrorCode::NotFound);
+}
