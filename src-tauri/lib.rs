@@ -169,8 +169,11 @@ async fn mail_window(
     folder: i64,
     offset: u32,
     limit: u32,
+    order: Option<String>,
 ) -> Result<MessageWindow, ApiError> {
-    state.with_store(|_, store| heron_api::mail::window(store, folder, offset, limit))
+    state.with_store(|_, store| {
+        heron_api::mail::window(store, folder, order.as_deref(), offset, limit)
+    })
 }
 
 #[tauri::command]

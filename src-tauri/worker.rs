@@ -265,7 +265,7 @@ impl Worker {
             else {
                 continue;
             };
-            let newest = heron_api::mail::window(store, f.id, 0, 1)
+            let newest = heron_api::mail::window(store, f.id, None, 0, 1)
                 .ok()
                 .and_then(|w| w.items.into_iter().next())
                 .map(|m| NewestMessage {

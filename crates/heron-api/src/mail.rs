@@ -7,8 +7,8 @@ use std::sync::PoisonError;
 
 use heron_model::AccountId;
 use heron_store::{
-    Flags, FolderId, MessageRowId, MessageSummary, OsRandom, PageCursor, SearchOrder, Store,
-    StoreError,
+    Flags, FolderId, ListOrder, MessageRowId, MessageSummary, OsRandom, PageCursor, SearchOrder,
+    Store, StoreError,
 };
 use heron_sync::{SyncError, SyncEvent, SyncOptions, SyncReport};
 use serde::Serialize;
@@ -401,15 +401,30 @@ pub struct MessageWindow {
 /// The most rows one window request returns.
 pub const MAX_WINDOW: u32 = 500;
 
-/// A window of a folder (by row id) for the virtualised list.
+/// A window of a folder (by row id) for the virtualised list, in `order`
+/// (`newest_first`, the default, `oldest_first`, `sender`, `subject`, `largest_first`).
 pub fn window(
     store: &Store,
     folder: i64,
+    order: Option<&str>,
     offset: u32,
     limit: u32,
 ) -> Result<MessageWindow, ApiError> {
+    let order = match order.unwrap_or("newest_first") {
+        "newest_first" => ListOrder::NewestFirst,
+        "oldest_first" => ListOrder::OldestFirst,
+        "sender" => ListOrder::Sender,
+        "subject" => ListOrder::Subject,
+        "largest_first" => ListOrder::LargestFirst,
+        other => {
+            return Err(ApiError::new(
+                ErrorCode::InvalidValue,
+                format!("{other:?} is not a list order"),
+            ));
+        }
+    };
     let (total, items) = store
-        .folder_window(FolderId(folder), offset, limit.min(MAX_WINDOW))
+        .folder_window(FolderId(folder), order, offset, limit.min(MAX_WINDOW))
         .map_err(store_error)?;
     Ok(MessageWindow {
         folder,

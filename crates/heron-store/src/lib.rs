@@ -42,8 +42,9 @@ pub use outgoing::{DraftRecord, DraftState, OutboxRecord, OutboxState};
 pub use schema::SCHEMA_VERSION;
 pub use search::{Field, RANK_WINDOW, SearchOrder, SearchQuery, Term, parse_query};
 pub use store::{
-    DB_FILE, Flags, FolderId, FolderInfo, INSTANCE_LOCK_FILE, MessageRowId, MessageSummary,
-    NewAttachment, NewMessage, OWNED_ENTRIES, Page, PageCursor, PendingWork, Store, WipeReport,
+    DB_FILE, Flags, FolderId, FolderInfo, INSTANCE_LOCK_FILE, ListOrder, MessageRowId,
+    MessageSummary, NewAttachment, NewMessage, OWNED_ENTRIES, Page, PageCursor, PendingWork, Store,
+    WipeReport,
 };
 pub use sync_state::{
     FolderChanges, FolderRow, FolderState, LocalChange, LocalMessage, MessageLocation,

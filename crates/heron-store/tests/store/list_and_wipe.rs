@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use heron_model::Secret;
 use heron_store::{
-    Flags, KeyStore, NewAttachment, NewMessage, PageCursor, SearchOrder, Store,
+    Flags, KeyStore, ListOrder, NewAttachment, NewMessage, PageCursor, SearchOrder, Store,
     account_secret_entry, master_key_entry,
 };
 
@@ -53,6 +53,41 @@ fn folder_list_comes_from_the_index_in_keyset_pages() {
     let mut sorted = seen.clone();
     sorted.sort_by(|a, b| b.cmp(a));
     assert_eq!(seen, sorted, "not newest first");
+}
+
+#[test]
+fn folder_windows_come_in_every_list_order_at_any_offset() {
+    let tmp = tempfile::tempdir().unwrap();
+    let keys = Arc::new(MemKeyStore::default());
+    let mut store = open(&tmp.path().join("d"), &keys).unwrap();
+    let inbox = folder(&mut store, "corp", "INBOX");
+    for (uid, sender, subject, size, date) in [
+        (1, "bob", "Budget", 300, 10),
+        (2, "", "alpha", 100, 30),
+        (3, "Carol", "Zebra", 200, 20),
+    ] {
+        let mut m = message(inbox, uid, subject, date);
+        m.from_name = sender.to_owned();
+        m.from_addr = format!(
+            "{}@x.example",
+            if sender.is_empty() { "aaron" } else { sender }
+        );
+        m.size = size;
+        store.insert_message(&m).unwrap();
+    }
+    let uids = |order, offset, limit| {
+        let (total, rows) = store.folder_window(inbox, order, offset, limit).unwrap();
+        assert_eq!(total, 3);
+        rows.iter().map(|m| m.uid).collect::<Vec<_>>()
+    };
+    assert_eq!(uids(ListOrder::NewestFirst, 0, 10), [2, 3, 1]);
+    assert_eq!(uids(ListOrder::OldestFirst, 0, 10), [1, 3, 2]);
+    // The address stands in for a missing name; case does not matter.
+    assert_eq!(uids(ListOrder::Sender, 0, 10), [2, 1, 3]);
+    assert_eq!(uids(ListOrder::Subject, 0, 10), [2, 1, 3]);
+    assert_eq!(uids(ListOrder::LargestFirst, 0, 10), [1, 3, 2]);
+    assert_eq!(uids(ListOrder::NewestFirst, 1, 1), [3]);
+    assert_eq!(uids(ListOrder::NewestFirst, 3, 10), Vec::<u32>::new());
 }
 
 #[test]
