@@ -284,6 +284,28 @@ describe('message list', () => {
     ]);
   });
 
+  it('keeps the toolbars’ tooltips in step with their labels as the message changes', async () => {
+    await renderMail(mailBackend());
+    await fireEvent.click(row(id(0)));
+    const read = screen.getByTestId('bulk-read');
+    expect([read.getAttribute('aria-label'), read.title]).toEqual(['Mark as unread', 'Mark as unread']);
+    await fireEvent.click(read);
+    expect([read.getAttribute('aria-label'), read.title]).toEqual(['Mark as read', 'Mark as read']);
+
+    const flag = await screen.findByTestId('reader-flag');
+    expect([flag.getAttribute('aria-pressed'), flag.title, flag.classList.contains('flagged')]).toEqual([
+      'false',
+      'Flag',
+      false,
+    ]);
+    await fireEvent.click(flag);
+    expect([flag.getAttribute('aria-pressed'), flag.title, flag.classList.contains('flagged')]).toEqual([
+      'true',
+      'Remove flag',
+      true,
+    ]);
+  });
+
   it('brings deleted rows back when the delete is refused', async () => {
     const backend = mailBackend();
     backend.commandFailures.set('delete_messages', { code: 'not_found', message: 'No message 1000002' });
