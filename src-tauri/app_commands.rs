@@ -37,4 +37,6 @@ const APP_COMMANDS: &[&str] = &[
     "acknowledge_removed_accounts",
     "search_server",
     "take_launch_message",
+    "message_source",
+    "save_message",
 ];

@@ -33,6 +33,7 @@ use heron_api::Store;
 use heron_api::composer::{ComposerInput, ComposerSaved, ComposerState, Correspondent};
 use heron_api::lifecycle::RemovedAccount;
 use heron_api::mail::{FolderView, MessageRow, MessageWindow, ServerSearch};
+use heron_api::reader::MessageSource;
 use heron_api::send::{QueuedSend, Respond, SendAt};
 use heron_api::{
     AcceptedNotice, AccountSummary, ApiError, ErrorCode, Heron, HeronOptions, LinkRequest,
@@ -272,17 +273,18 @@ async fn allow_remote_content(
 }
 
 /// Opens a web link from a message in the user's browser, after the UI asked when it
-/// had to. Only `http` and `https` links are handed to the OS.
+/// had to. The window names the link by the id its `mail-link` event carried; the URL
+/// comes from the message as Rust served it, and only http and https are handed to the
+/// OS.
 #[tauri::command]
-async fn open_link(url: String) -> Result<(), ApiError> {
-    let link = heron_api::reader::link_request(&url, "");
-    if !link.allowed || link.url.starts_with("mailto:") {
-        return Err(ApiError::new(
-            ErrorCode::InvalidValue,
-            "Only web links are opened in the browser",
-        ));
-    }
-    os_open(std::ffi::OsStr::new(&link.url))
+async fn open_link(state: State<'_>, id: String) -> Result<(), ApiError> {
+    let url = state.heron()?.link_to_open(&id).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::NotFound,
+            "That link is no longer shown, or is not a web link",
+        )
+    })?;
+    os_open(std::ffi::OsStr::new(&url))
 }
 
 /// Saves an attachment where the user chooses in the OS's save dialog (starting in
@@ -294,24 +296,55 @@ async fn save_attachment(
     id: i64,
     part_path: String,
 ) -> Result<Option<String>, ApiError> {
-    use tauri_plugin_dialog::DialogExt as _;
     let info = state.with_store(|heron, store| heron.attachment_info(store, id, &part_path))?;
-    let mut dialog = app.dialog().file().set_file_name(&info.file_name);
-    if let Ok(downloads) = app.path().download_dir() {
-        dialog = dialog.set_directory(downloads);
-    }
-    let Some(chosen) = dialog.blocking_save_file() else {
+    let Some(path) = choose_save_path(&app, &info.file_name)? else {
         return Ok(None);
     };
-    let path = chosen.into_path().map_err(|e| {
-        ApiError::new(
-            ErrorCode::InvalidValue,
-            format!("Not a file on this computer: {e}"),
-        )
-    })?;
     let saved =
         state.with_store(|heron, store| heron.save_attachment_as(store, id, &part_path, &path))?;
     Ok(Some(saved.display().to_string()))
+}
+
+/// A message's source, for "view source" (shown as text).
+#[tauri::command]
+async fn message_source(state: State<'_>, id: i64) -> Result<MessageSource, ApiError> {
+    state.with_store(|heron, store| heron.message_source(store, id))
+}
+
+/// Saves a whole message as an `.eml` file where the user chooses; `None` when the
+/// dialog is cancelled.
+#[tauri::command]
+async fn save_message(
+    app: tauri::AppHandle,
+    state: State<'_>,
+    id: i64,
+) -> Result<Option<String>, ApiError> {
+    let name = state.with_store(|heron, store| heron.message_file_name(store, id))?;
+    let Some(path) = choose_save_path(&app, &name)? else {
+        return Ok(None);
+    };
+    let saved = state.with_store(|heron, store| heron.save_message_as(store, id, &path))?;
+    Ok(Some(saved.display().to_string()))
+}
+
+/// The OS's save dialog, starting in Downloads with `name`; `None` when cancelled.
+fn choose_save_path(app: &tauri::AppHandle, name: &str) -> Result<Option<PathBuf>, ApiError> {
+    use tauri_plugin_dialog::DialogExt as _;
+    let mut dialog = app.dialog().file().set_file_name(name);
+    if let Ok(downloads) = app.path().download_dir() {
+        dialog = dialog.set_directory(downloads);
+    }
+    dialog
+        .blocking_save_file()
+        .map(|chosen| {
+            chosen.into_path().map_err(|e| {
+                ApiError::new(
+                    ErrorCode::InvalidValue,
+                    format!("Not a file on this computer: {e}"),
+                )
+            })
+        })
+        .transpose()
 }
 
 /// Opens an attachment with the OS's program for its type, from a private temporary
@@ -633,7 +666,9 @@ pub fn run() -> std::process::ExitCode {
             removed_accounts,
             acknowledge_removed_accounts,
             search_server,
-            take_launch_message
+            take_launch_message,
+            message_source,
+            save_message
         ])
         .run(tauri::generate_context!());
     match result {

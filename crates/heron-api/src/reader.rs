@@ -110,6 +110,20 @@ pub struct ReaderView {
     pub nested: Vec<NestedSummary>,
 }
 
+/// The most of a message's source "view source" shows.
+pub const MAX_SOURCE_BYTES: usize = 2 * 1024 * 1024;
+
+/// A message's source, for "view source".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MessageSource {
+    /// The source as text.
+    pub text: String,
+    /// The whole message's size, bytes.
+    pub size: u64,
+    /// Whether `text` is only the beginning.
+    pub truncated: bool,
+}
+
 /// Whom an allowance of remote content covers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -123,6 +137,9 @@ pub enum RemoteScope {
 /// A click on a link in a message body.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct LinkRequest {
+    /// Names the link for [`Heron::link_to_open`]: the window asks to open a link by
+    /// this id, never by a URL of its own.
+    pub id: String,
     /// The link, canonical as the URL parser wrote it.
     pub url: String,
     /// Only `http`, `https` and `mailto` links may be opened.
@@ -213,6 +230,13 @@ fn raw_message(store: &Store, id: i64) -> Result<Option<Vec<u8>>, ApiError> {
         Err(StoreError::BlobCorrupt { .. } | StoreError::Io { .. }) => Ok(None),
         Err(e) => Err(store_error(e)),
     }
+}
+
+fn not_downloaded() -> ApiError {
+    ApiError::new(
+        ErrorCode::NotFound,
+        "This message is not downloaded yet; it will be with the next sync",
+    )
 }
 
 fn no_message(id: i64) -> ApiError {
@@ -462,7 +486,9 @@ impl Heron {
                 .with_shown(token, |b| index(n).and_then(|i| b.links.get(i).cloned()))
                 .flatten()
                 .map_or(ViewRequest::Serve(Served::not_found()), |(href, text)| {
-                    ViewRequest::Link(link_request(&href, &text))
+                    let mut link = link_request(&href, &text);
+                    link.id = format!("{token}/{n}");
+                    ViewRequest::Link(link)
                 })),
             Some(("remote", n)) => Ok(self
                 .with_shown(token, |b| index(n).and_then(|i| b.remote.get(i).cloned()))
@@ -470,6 +496,20 @@ impl Heron {
                 .map_or(ViewRequest::Serve(Served::not_found()), ViewRequest::Remote)),
             _ => Ok(ViewRequest::Serve(Served::not_found())),
         }
+    }
+
+    /// The web link a `mail-link` event named (`token/n`), checked again, for opening
+    /// in the browser after the user confirmed; `None` for an unknown id, a body no
+    /// longer shown, or a link that is not http/https.
+    pub fn link_to_open(&self, id: &str) -> Option<String> {
+        let (token, n) = id.split_once('/')?;
+        let n = n.parse::<usize>().ok()?;
+        let (href, text) = self
+            .with_shown(token, |b| b.links.get(n).cloned())
+            .flatten()?;
+        let link = link_request(&href, &text);
+        let web = link.url.starts_with("http://") || link.url.starts_with("https://");
+        (link.allowed && web).then_some(link.url)
     }
 
     fn shown_message(&self, token: &str) -> Option<i64> {
@@ -634,12 +674,7 @@ impl Heron {
         id: i64,
         part_path: &str,
     ) -> Result<(AttachmentView, Vec<u8>), ApiError> {
-        let raw = self.raw_of(store, id)?.ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::NotFound,
-                "This message is not downloaded yet; it will be with the next sync",
-            )
-        })?;
+        let raw = self.raw_of(store, id)?.ok_or_else(not_downloaded)?;
         let opts = ViewOptions::default();
         let view = heron_mime::parse(&raw, &opts);
         let missing = || {
@@ -671,6 +706,40 @@ impl Heron {
         write_new_file(dir, &info.file_name, &bytes)
     }
 
+    /// A message's source as text, for "view source": at most `MAX_SOURCE_BYTES`
+    /// (the rest is cut, and said so), 8-bit bytes shown as the replacement character.
+    pub fn message_source(&self, store: &Store, id: i64) -> Result<MessageSource, ApiError> {
+        let raw = self.raw_of(store, id)?.ok_or_else(not_downloaded)?;
+        Ok(MessageSource {
+            text: String::from_utf8_lossy(&raw[..raw.len().min(MAX_SOURCE_BYTES)]).into_owned(),
+            size: raw.len() as u64,
+            truncated: raw.len() > MAX_SOURCE_BYTES,
+        })
+    }
+
+    /// Saves the whole message as an `.eml` file at `path` (chosen in the save dialog).
+    pub fn save_message_as(
+        &self,
+        store: &Store,
+        id: i64,
+        path: &Path,
+    ) -> Result<PathBuf, ApiError> {
+        let raw = self.raw_of(store, id)?.ok_or_else(not_downloaded)?;
+        write_file_at(path, &raw)
+    }
+
+    /// A safe file name for saving message `id` as `.eml` (from its subject).
+    pub fn message_file_name(&self, store: &Store, id: i64) -> Result<String, ApiError> {
+        let view = self.read_message(store, id)?;
+        let subject: String = view.subject.chars().take(80).collect();
+        let base = if subject.trim().is_empty() {
+            "message".to_owned()
+        } else {
+            subject
+        };
+        Ok(heron_store::safe_base_name(&format!("{base}.eml")))
+    }
+
     /// An attachment's description (for the name a save dialog suggests).
     pub fn attachment_info(
         &self,
@@ -691,24 +760,8 @@ impl Heron {
         part_path: &str,
         path: &Path,
     ) -> Result<PathBuf, ApiError> {
-        use std::io::Write as _;
         let (_, bytes) = self.attachment(store, id, part_path)?;
-        let dir = path
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .ok_or_else(|| {
-                ApiError::new(
-                    ErrorCode::InvalidValue,
-                    format!("{} is not a file path", path.display()),
-                )
-            })?;
-        let failed = |e: std::io::Error| write_error(path, &e);
-        let mut temp = tempfile_in(dir).map_err(failed)?;
-        temp.write_all(&bytes)
-            .and_then(|()| temp.as_file().sync_all())
-            .map_err(failed)?;
-        temp.persist(path).map_err(|e| failed(e.error))?;
-        Ok(path.to_path_buf())
+        write_file_at(path, &bytes)
     }
 
     /// Writes an attachment into a private temporary folder for the OS to open, and
@@ -831,12 +884,14 @@ fn reader_view(
 pub fn link_request(href: &str, text: &str) -> LinkRequest {
     match url::Url::parse(href.trim()) {
         Ok(url) if matches!(url.scheme(), "http" | "https" | "mailto") => LinkRequest {
+            id: String::new(),
             host: url.host_str().unwrap_or_default().to_owned(),
             warnings: heron_mime::link_warnings(url.as_str(), text),
             url: url.to_string(),
             allowed: true,
         },
         _ => LinkRequest {
+            id: String::new(),
             url: heron_mime::escape_visible(href),
             allowed: false,
             warnings: Vec::new(),
@@ -917,6 +972,28 @@ fn write_new_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, ApiEr
         ErrorCode::StorageFailed,
         format!("{} has too many files named {name}", dir.display()),
     ))
+}
+
+/// Writes `bytes` as `path` (replacing it) through a temporary file in the same folder,
+/// so the file is complete or untouched.
+fn write_file_at(path: &Path, bytes: &[u8]) -> Result<PathBuf, ApiError> {
+    use std::io::Write as _;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::InvalidValue,
+                format!("{} is not a file path", path.display()),
+            )
+        })?;
+    let failed = |e: std::io::Error| write_error(path, &e);
+    let mut temp = tempfile_in(dir).map_err(failed)?;
+    temp.write_all(bytes)
+        .and_then(|()| temp.as_file().sync_all())
+        .map_err(failed)?;
+    temp.persist(path).map_err(|e| failed(e.error))?;
+    Ok(path.to_path_buf())
 }
 
 fn write_error(path: &Path, e: &std::io::Error) -> ApiError {

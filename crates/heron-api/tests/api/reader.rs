@@ -188,6 +188,13 @@ fn the_isolated_view_gets_only_its_message_and_remote_content_only_once_allowed(
             assert_eq!(link.host, "evil.example");
             let codes: Vec<&str> = link.warnings.iter().map(|w| w.code()).collect();
             assert_eq!(codes, ["link_text_host_mismatch"]);
+            // The window opens it by id only; the URL is the one Rust served.
+            assert_eq!(
+                heron.link_to_open(&link.id).as_deref(),
+                Some("https://evil.example/login")
+            );
+            assert_eq!(heron.link_to_open(&format!("{token}/9")), None);
+            assert_eq!(heron.link_to_open("https://evil.example/"), None);
         }
         other => panic!("{other:?}"),
     }
@@ -432,6 +439,18 @@ fn a_message_file_opens_in_the_reader_with_its_body_and_attachments() {
     assert_eq!(
         heron.read_message(&store, view.summary.id).unwrap().subject,
         "Weekly offers"
+    );
+    // View source, and saving the message whole.
+    let source = heron.message_source(&store, view.summary.id).unwrap();
+    assert!(source.text.contains("Subject: Weekly offers") && !source.truncated);
+    let copy = dir.path().join("copy.eml");
+    heron
+        .save_message_as(&store, view.summary.id, &copy)
+        .unwrap();
+    assert_eq!(std::fs::read(&copy).unwrap(), std::fs::read(&file).unwrap());
+    assert_eq!(
+        heron.message_file_name(&store, view.summary.id).unwrap(),
+        "Weekly offers.eml"
     );
     let missing = heron.open_message_file(&store, &dir.path().join("nope.eml"));
     assert_eq!(missing.unwrap_err().code, ErrorCode::NotFound);
