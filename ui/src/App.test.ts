@@ -163,6 +163,76 @@ describe('settings', () => {
   });
 });
 
+describe('settings: account status', () => {
+  it('shows each account’s sync state and follows the sync-state events', async () => {
+    const backend = withAda();
+    backend.syncStateList = [
+      {
+        account: 'acct-ada',
+        state: 'idle',
+        error: null,
+        folder: null,
+        done: 0,
+        total: 0,
+        last_success: Math.floor(new Date(2025, 10, 29, 9, 5).getTime() / 1000),
+      },
+    ];
+    renderApp(backend);
+    await waitFor(() => expect(backend.calls).toContain('sync_states'));
+    await fireEvent.click(screen.getByTestId('rail-settings'));
+    const status = () => within(screen.getByTestId('settings-accounts')).getByTestId('account-status');
+    await waitFor(() => expect(status().textContent).toContain('Last synced Nov 29, 2025, 9:05 AM'));
+    expect(status().getAttribute('data-state')).toBe('idle');
+
+    backend.emit('sync-state', {
+      account: 'acct-ada',
+      state: 'syncing',
+      error: null,
+      folder: 'INBOX',
+      done: 120,
+      total: 4000,
+      last_success: null,
+    });
+    await waitFor(() => expect(status().textContent).toContain('Syncing Inbox — 120 of 4,000'));
+    expect(within(status()).getByRole('progressbar').getAttribute('aria-valuenow')).toBe('120');
+
+    backend.emit('sync-state', {
+      account: 'acct-ada',
+      state: 'error',
+      error: 'Login failed: the server said AUTHENTICATIONFAILED',
+      folder: null,
+      done: 0,
+      total: 0,
+      last_success: null,
+    });
+    await waitFor(() => expect(status().getAttribute('data-state')).toBe('error'));
+    expect(status().textContent).toContain("Couldn't sync");
+    expect(status().textContent).toContain('AUTHENTICATIONFAILED');
+    await fireEvent.click(within(status()).getByRole('button', { name: 'Retry' }));
+    expect(backend.callsOf('sync_now')).toHaveLength(1);
+
+    backend.emit('sync-state', {
+      account: 'acct-ada',
+      state: 'offline',
+      error: 'No route to host',
+      folder: null,
+      done: 0,
+      total: 0,
+      last_success: null,
+    });
+    await waitFor(() => expect(status().textContent).toContain('Offline.'));
+    expect(status().textContent).toContain('No route to host');
+  });
+
+  it('says an account has not synced before its first sync, in Chinese too', async () => {
+    localStorage.setItem(STORAGE_KEYS.language, 'zh-CN');
+    renderApp(withAda());
+    await fireEvent.click(screen.getByTestId('rail-settings'));
+    const status = within(screen.getByTestId('settings-accounts')).getByTestId('account-status');
+    expect(status.textContent?.trim()).toBe('尚未同步');
+  });
+});
+
 describe('profile panel', () => {
   it('opens from the avatar, shows the profile, and closes with Esc', async () => {
     renderApp(withAda());

@@ -10,10 +10,12 @@ import type {
 } from '../lib/backend/composeTypes';
 import type {
   Folder,
+  ListOrder,
   MailEvents,
   MessageRow,
   MessageWindow,
   ReaderView,
+  ServerSearch,
   SyncState,
 } from '../lib/backend/mailTypes';
 import type {
@@ -24,6 +26,7 @@ import type {
   LocalStoreState,
   PrivacyNoticeView,
   Profile,
+  RemovedAccount,
 } from '../lib/backend/types';
 
 /** One call of a mail command and its arguments, as the shell would receive them. */
@@ -59,6 +62,12 @@ export class FakeBackend implements IBackend {
   views = new Map<number, ReaderView>();
   /** What `searchMail` answers for a query; nothing by default. */
   searchResults: (query: string) => MessageRow[] = () => [];
+  /** What `searchServer` answers for a query; nothing found, every account asked, by default. */
+  serverResults: (query: string) => ServerSearch = () => ({ items: [], errors: [] });
+  /** Accounts removed by the administrator and not yet acknowledged (`removedAccounts`). */
+  removedAccountList: RemovedAccount[] = [];
+  /** The message file the app was started with (`takeLaunchMessage`), handed out once. */
+  launchMessage: ReaderView | null = null;
   syncStateList: SyncState[] = [];
   /** What `saveAttachment` resolves with (`null`: the user cancelled the dialog). */
   savedPath: string | null = '/home/ada/Downloads/report.pdf';
@@ -153,9 +162,10 @@ export class FakeBackend implements IBackend {
     );
   }
 
-  mailWindow(folder: number, offset: number, limit: number): Promise<MessageWindow> {
-    return this.mail('mail_window', { folder, offset, limit }, () => {
-      const rows = this.messages.get(folder) ?? [];
+  mailWindow(folder: number, offset: number, limit: number, order?: ListOrder): Promise<MessageWindow> {
+    const args = order === undefined ? { folder, offset, limit } : { folder, offset, limit, order };
+    return this.mail('mail_window', args, () => {
+      const rows = inOrder(this.messages.get(folder) ?? [], order ?? 'newest_first');
       return { folder, offset, total: rows.length, items: rows.slice(offset, offset + limit) };
     });
   }
@@ -172,6 +182,13 @@ export class FakeBackend implements IBackend {
 
   searchMail(query: string, limit: number): Promise<MessageRow[]> {
     return this.mail('search_mail', { query, limit }, () => this.searchResults(query).slice(0, limit));
+  }
+
+  searchServer(query: string, limit: number): Promise<ServerSearch> {
+    return this.mail('search_server', { query, limit }, () => {
+      const found = this.serverResults(query);
+      return { items: found.items.slice(0, limit), errors: found.errors };
+    });
   }
 
   setFlags(ids: number[], add: string[], remove: string[]): Promise<void> {
@@ -219,8 +236,8 @@ export class FakeBackend implements IBackend {
     });
   }
 
-  openLink(url: string): Promise<void> {
-    return this.mail('open_link', { url }, () => undefined);
+  openLink(id: string): Promise<void> {
+    return this.mail('open_link', { id }, () => undefined);
   }
 
   saveAttachment(id: number, partPath: string): Promise<string | null> {
@@ -247,6 +264,24 @@ export class FakeBackend implements IBackend {
       const state = this.launchCompose;
       this.launchCompose = null;
       return state;
+    });
+  }
+
+  takeLaunchMessage(): Promise<ReaderView | null> {
+    return this.mail('take_launch_message', {}, () => {
+      const view = this.launchMessage;
+      this.launchMessage = null;
+      return view;
+    });
+  }
+
+  removedAccounts(): Promise<RemovedAccount[]> {
+    return this.mail('removed_accounts', {}, () => this.removedAccountList);
+  }
+
+  acknowledgeRemovedAccounts(): Promise<void> {
+    return this.mail('acknowledge_removed_accounts', {}, () => {
+      this.removedAccountList = [];
     });
   }
 
@@ -595,6 +630,24 @@ export function responseTo(row: MessageRow, mode: RespondMode, draftId: number):
     subject: `${forward ? 'Fwd' : 'Re'}: ${row.subject}`,
     quote: { header: `On 29 November 2025, ${row.from_name} wrote:`, text: `Body of message ${row.id}` },
   });
+}
+
+/** `rows` (stored newest first) in `order`, as the store's `folder_window` sorts them. */
+function inOrder(rows: MessageRow[], order: ListOrder): MessageRow[] {
+  const text = (value: string) => value.toLowerCase();
+  const sender = (row: MessageRow) => text(row.from_name.trim() || row.from_addr);
+  switch (order) {
+    case 'newest_first':
+      return rows;
+    case 'oldest_first':
+      return [...rows].reverse();
+    case 'sender':
+      return [...rows].sort((a, b) => sender(a).localeCompare(sender(b)) || b.date - a.date);
+    case 'subject':
+      return [...rows].sort((a, b) => text(a.subject).localeCompare(text(b.subject)) || b.date - a.date);
+    case 'largest_first':
+      return [...rows].sort((a, b) => b.size - a.size || b.date - a.date);
+  }
 }
 
 /** The number of bytes a base64 string decodes to. */

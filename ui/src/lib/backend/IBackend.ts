@@ -8,10 +8,12 @@ import type {
 } from './composeTypes';
 import type {
   Folder,
+  ListOrder,
   MailEvents,
   MessageRow,
   MessageWindow,
   ReaderView,
+  ServerSearch,
   SyncState,
 } from './mailTypes';
 import type {
@@ -21,6 +23,7 @@ import type {
   LocalStoreState,
   PrivacyNoticeView,
   Profile,
+  RemovedAccount,
 } from './types';
 
 /**
@@ -51,12 +54,24 @@ export interface IBackend {
 
   /** Every folder of every account, with its message and unread counts. */
   mailFolders(): Promise<Folder[]>;
-  /** Up to `limit` rows of `folder` from `offset`, newest first, and the folder's total now. */
-  mailWindow(folder: number, offset: number, limit: number): Promise<MessageWindow>;
-  /** What the reader shows of message `id`. Does not mark it read. */
+  /**
+   * Up to `limit` rows of `folder` from `offset` in `order` (newest first when not
+   * given), and the folder's total now.
+   */
+  mailWindow(folder: number, offset: number, limit: number, order?: ListOrder): Promise<MessageWindow>;
+  /**
+   * What the reader shows of message `id` (a negative id: a message file the app was
+   * started with, kept in memory). Does not mark it read.
+   */
   readMessage(id: number): Promise<ReaderView>;
   /** Up to `limit` downloaded messages matching `query` (the store's `from:` ... syntax). */
   searchMail(query: string, limit: number): Promise<MessageRow[]>;
+  /**
+   * Asks the servers (IMAP SEARCH) for the free-text words of `query` among the messages
+   * whose bodies are not downloaded yet, which the local index cannot see inside. An
+   * account that cannot be asked is reported in `errors`; the others still answer.
+   */
+  searchServer(query: string, limit: number): Promise<ServerSearch>;
   /** Adds and removes IMAP flags (`\Seen`, `\Flagged`) on messages; synced later. */
   setFlags(ids: number[], add: string[], remove: string[]): Promise<void>;
   /** Moves messages to `folder` (of the same account); synced later. */
@@ -72,8 +87,8 @@ export interface IBackend {
    * from its sender; resolves with the view as it is now. Rejects when policy forbids it.
    */
   allowRemoteContent(id: number, scope: 'message' | 'sender'): Promise<ReaderView>;
-  /** Opens a link from a message in the system browser, after the user confirmed it. */
-  openLink(url: string): Promise<void>;
+  /** Opens in the browser the web link of a `mail-link` event, by its `id` (after the user confirmed when asked). */
+  openLink(id: string): Promise<void>;
   /**
    * Asks where to save attachment `partPath` of message `id` and saves it; resolves with
    * the saved path, or `null` when the user cancelled the save dialog.
@@ -129,4 +144,14 @@ export interface IBackend {
    * calls resolve with `null`).
    */
   takeLaunchCompose(): Promise<ComposerState | null>;
+  /**
+   * The message file (`.eml`) Heron was started with, for the reader (once; later calls
+   * resolve with `null`). Its `summary.id` is negative: it is in no folder.
+   */
+  takeLaunchMessage(): Promise<ReaderView | null>;
+
+  /** Accounts the administrator removed whose mail was wiped, not yet shown to the user. */
+  removedAccounts(): Promise<RemovedAccount[]>;
+  /** The user saw the notice about the removed accounts: it is not shown again. */
+  acknowledgeRemovedAccounts(): Promise<void>;
 }

@@ -46,7 +46,10 @@ describe('TauriBackend', () => {
         case 'mail_folders':
         case 'search_mail':
         case 'sync_states':
+        case 'removed_accounts':
           return [];
+        case 'search_server':
+          return { items: [], errors: [] };
         case 'mail_window':
           return { folder: 1, offset: 0, total: 0, items: [] };
         case 'read_message':
@@ -61,33 +64,45 @@ describe('TauriBackend', () => {
     const backend = new TauriBackend();
     await backend.mailFolders();
     await backend.mailWindow(1, 100, 100);
+    await backend.mailWindow(1, 0, 100, 'largest_first');
     await backend.readMessage(7);
+    await backend.readMessage(-1);
     await backend.searchMail('from:ann', 200);
+    expect(await backend.searchServer('zebracorn', 50)).toEqual({ items: [], errors: [] });
     await backend.setFlags([7, 8], ['\\Seen'], ['\\Flagged']);
     await backend.moveMessages([7], 4);
     await backend.deleteMessages([8]);
     await backend.syncNow();
     await backend.syncStates();
     await backend.allowRemoteContent(7, 'sender');
-    await backend.openLink('https://example.com/');
+    await backend.openLink('token/3');
     expect(await backend.saveAttachment(7, '2.1')).toBeNull();
     await backend.openAttachment(7, '2.1', true);
     await backend.notifyNewMail('Alice Martin', 'Quarterly plan', 7);
+    expect(await backend.takeLaunchMessage()).toBeNull();
+    expect(await backend.removedAccounts()).toEqual([]);
+    await backend.acknowledgeRemovedAccounts();
     expect(called).toEqual([
       ['mail_folders', {}],
       ['mail_window', { folder: 1, offset: 100, limit: 100 }],
+      ['mail_window', { folder: 1, offset: 0, limit: 100, order: 'largest_first' }],
       ['read_message', { id: 7 }],
+      ['read_message', { id: -1 }],
       ['search_mail', { query: 'from:ann', limit: 200 }],
+      ['search_server', { query: 'zebracorn', limit: 50 }],
       ['set_flags', { ids: [7, 8], add: ['\\Seen'], remove: ['\\Flagged'] }],
       ['move_messages', { ids: [7], folder: 4 }],
       ['delete_messages', { ids: [8] }],
       ['sync_now', {}],
       ['sync_states', {}],
       ['allow_remote_content', { id: 7, scope: 'sender' }],
-      ['open_link', { url: 'https://example.com/' }],
+      ['open_link', { id: 'token/3' }],
       ['save_attachment', { id: 7, partPath: '2.1' }],
       ['open_attachment', { id: 7, partPath: '2.1', confirmed: true }],
       ['notify_new_mail', { title: 'Alice Martin', body: 'Quarterly plan', message: 7 }],
+      ['take_launch_message', {}],
+      ['removed_accounts', {}],
+      ['acknowledge_removed_accounts', {}],
     ]);
   });
 

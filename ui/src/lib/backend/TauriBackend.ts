@@ -12,10 +12,12 @@ import type {
 import { toApiError } from './errors';
 import type {
   Folder,
+  ListOrder,
   MailEvents,
   MessageRow,
   MessageWindow,
   ReaderView,
+  ServerSearch,
   SyncState,
 } from './mailTypes';
 import type {
@@ -25,6 +27,7 @@ import type {
   LocalStoreState,
   PrivacyNoticeView,
   Profile,
+  RemovedAccount,
 } from './types';
 
 /**
@@ -68,8 +71,10 @@ export class TauriBackend implements IBackend {
     return call<Folder[]>('mail_folders');
   }
 
-  mailWindow(folder: number, offset: number, limit: number): Promise<MessageWindow> {
-    return call<MessageWindow>('mail_window', { folder, offset, limit });
+  mailWindow(folder: number, offset: number, limit: number, order?: ListOrder): Promise<MessageWindow> {
+    // Without an order the key is left out: the shell's default (newest first) applies.
+    const args = order === undefined ? { folder, offset, limit } : { folder, offset, limit, order };
+    return call<MessageWindow>('mail_window', args);
   }
 
   readMessage(id: number): Promise<ReaderView> {
@@ -78,6 +83,10 @@ export class TauriBackend implements IBackend {
 
   searchMail(query: string, limit: number): Promise<MessageRow[]> {
     return call<MessageRow[]>('search_mail', { query, limit });
+  }
+
+  searchServer(query: string, limit: number): Promise<ServerSearch> {
+    return call<ServerSearch>('search_server', { query, limit });
   }
 
   setFlags(ids: number[], add: string[], remove: string[]): Promise<void> {
@@ -104,8 +113,8 @@ export class TauriBackend implements IBackend {
     return call<ReaderView>('allow_remote_content', { id, scope });
   }
 
-  openLink(url: string): Promise<void> {
-    return call<void>('open_link', { url });
+  openLink(id: string): Promise<void> {
+    return call<void>('open_link', { id });
   }
 
   saveAttachment(id: number, partPath: string): Promise<string | null> {
@@ -165,6 +174,18 @@ export class TauriBackend implements IBackend {
 
   takeLaunchCompose(): Promise<ComposerState | null> {
     return call<ComposerState | null>('take_launch_compose');
+  }
+
+  takeLaunchMessage(): Promise<ReaderView | null> {
+    return call<ReaderView | null>('take_launch_message');
+  }
+
+  removedAccounts(): Promise<RemovedAccount[]> {
+    return call<RemovedAccount[]>('removed_accounts');
+  }
+
+  acknowledgeRemovedAccounts(): Promise<void> {
+    return call<void>('acknowledge_removed_accounts');
   }
 }
 

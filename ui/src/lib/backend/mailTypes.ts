@@ -1,6 +1,8 @@
 // Mail transport types: exactly what crosses IPC from the shell's mail commands
 // (heron-api's `mail` and `reader` modules). Field names stay snake_case.
 
+import type { ApiError, PolicyEvent, RemovedAccount } from './types';
+
 /** A folder of one account (heron-api `FolderView`). */
 export interface Folder {
   account: string;
@@ -32,7 +34,16 @@ export interface MessageRow {
   preview: string;
 }
 
-/** Rows `offset .. offset + items.length` of a folder, newest first, and its size now. */
+/**
+ * How a folder's rows are ordered (`mail_window`'s `order`): by date either way, by
+ * sender or subject (A to Z), or the largest first.
+ */
+export type ListOrder = 'newest_first' | 'oldest_first' | 'sender' | 'subject' | 'largest_first';
+
+/** Every `ListOrder`, in the order a sort menu offers them. */
+export const LIST_ORDERS: readonly ListOrder[] = ['newest_first', 'oldest_first', 'sender', 'subject', 'largest_first'];
+
+/** Rows `offset .. offset + items.length` of a folder in the order asked for, and its size now. */
 export interface MessageWindow {
   folder: number;
   offset: number;
@@ -67,7 +78,19 @@ export interface AttachmentView {
   warnings: SecurityNote[];
 }
 
-/** What the reader shows of one message (heron-api `ReaderView`). */
+/**
+ * What the servers found among the messages whose bodies are not downloaded yet
+ * (heron-api `ServerSearch`).
+ */
+export interface ServerSearch {
+  /** Stored rows (their headers are here; the bodies download with the next sync). */
+  items: MessageRow[];
+  /** Accounts that could not be asked, and why. */
+  errors: ApiError[];
+}
+
+/** What the reader shows of one message (heron-api `ReaderView`). A message opened from
+ * a file (not in any folder) has a negative `summary.id`. */
 export interface ReaderView {
   summary: MessageRow;
   account: string;
@@ -125,6 +148,8 @@ export interface SyncState {
 
 /** A link the user clicked in a message body (the `mail-link` event). */
 export interface LinkRequest {
+  /** Names this click for `openLink`: the window opens a link by this id, never by a URL. */
+  id: string;
   url: string;
   /** http, https, mailto are opened; anything else is refused and reported. */
   allowed: boolean;
@@ -159,4 +184,8 @@ export interface MailEvents {
   'mail-link': LinkRequest;
   /** A queued action the server refused, rolled back in the store. */
   'action-failed': { message: string; folders: number[] };
+  /** The administrator's policy files changed (applied, or refused as invalid). */
+  'policy-changed': PolicyEvent;
+  /** Accounts the administrator removed, wiped from this computer just now. */
+  'accounts-removed': RemovedAccount[];
 }

@@ -25,6 +25,21 @@ export interface AccountSummary {
   outgoing: string;
 }
 
+/** An account the administrator removed, whose mail was wiped from this computer. */
+export interface RemovedAccount {
+  /** The account's id (it is gone from `accounts()`, so this is all that is left of it). */
+  account: string;
+  /** Unix seconds of the wipe. */
+  wiped_at: number;
+}
+
+/** What the policy watcher tells the UI (heron-api `PolicyEvent`), tagged by `kind`. */
+export type PolicyEvent =
+  /** A new policy applies; these dotted keys (and `accounts.<id>`, `privacy_notice`) changed. */
+  | { kind: 'changed'; keys: string[] }
+  /** The policy files changed but are invalid; the last good policy stays in force. */
+  | { kind: 'rejected'; error: ApiError };
+
 /** A privacy notice version the user accepted, and when (seconds since the epoch). */
 export interface AcceptedNotice {
   version: string;

@@ -1,7 +1,7 @@
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import App from '../../App.svelte';
-import type { AttachmentView, MessageRow, NewMail } from '../backend/mailTypes';
+import type { AttachmentView, MessageRow, NewMail, ServerSearch } from '../backend/mailTypes';
 import { STORAGE_KEYS } from '../settings/Preferences.svelte';
 import {
   ADA,
@@ -173,7 +173,7 @@ describe('message list', () => {
   it('asks for the first window only, and for more as it scrolls', async () => {
     const backend = mailBackend(100_000);
     await renderMail(backend);
-    expect(backend.callsOf('mail_window')).toEqual([{ folder: INBOX, offset: 0, limit: 100 }]);
+    expect(backend.callsOf('mail_window')).toEqual([{ folder: INBOX, offset: 0, limit: 100, order: 'newest_first' }]);
 
     const list = screen.getByTestId('message-list');
     const spacer = list.querySelector('.spacer') as HTMLElement;
@@ -607,11 +607,12 @@ describe('reader', () => {
   it('confirms links that do not go where they say, and reports blocked ones', async () => {
     const backend = mailBackend();
     await renderMail(backend);
-    backend.emit('mail-link', { url: 'https://ok.example/', allowed: true, warnings: [], host: 'ok.example' });
+    backend.emit('mail-link', { id: 't/0', url: 'https://ok.example/', allowed: true, warnings: [], host: 'ok.example' });
     await sleep(10);
     expect(screen.queryByTestId('link-confirm')).toBeNull();
 
     backend.emit('mail-link', {
+      id: 't/1',
       url: 'https://evil.example/login',
       allowed: true,
       warnings: [{ code: 'link_text_host_mismatch', text_host: 'bank.example', href_host: 'evil.example' }],
@@ -620,10 +621,10 @@ describe('reader', () => {
     const dialog = await screen.findByTestId('link-confirm');
     expect(dialog.textContent).toContain('This link goes to evil.example (not what the text shows). Open it?');
     await fireEvent.click(within(dialog).getByRole('button', { name: 'Open link' }));
-    expect(backend.callsOf('open_link')).toEqual([{ url: 'https://evil.example/login' }]);
+    expect(backend.callsOf('open_link')).toEqual([{ id: 't/1' }]);
     await waitFor(() => expect(screen.queryByTestId('link-confirm')).toBeNull());
 
-    backend.emit('mail-link', { url: 'file:///etc/passwd', allowed: false, warnings: [], host: '' });
+    backend.emit('mail-link', { id: 't/2', url: 'file:///etc/passwd', allowed: false, warnings: [], host: '' });
     const notice = await screen.findByTestId('link-blocked');
     expect(notice.textContent).toContain("Heron doesn't open links of this kind");
     expect(notice.textContent).toContain('file:///etc/passwd');
@@ -683,7 +684,7 @@ describe('search', () => {
 
     expect(await screen.findByText('Report from Alice')).toBeTruthy();
     expect(screen.getAllByTestId('message-row')).toHaveLength(1);
-    expect(screen.getByText('Searching downloaded mail')).toBeTruthy();
+    expect(screen.getByText('Results from mail on this computer, then from the server')).toBeTruthy();
     const chips = screen.getAllByTestId('search-chip');
     expect(chips.map((c) => c.textContent?.trim())).toEqual(['From: alice', 'Unread']);
 
@@ -704,6 +705,398 @@ describe('search', () => {
     await waitFor(() => expect(screen.getAllByTestId('message-row')).toHaveLength(1));
     await fireEvent.click(row(hit.id));
     expect(await screen.findByRole('heading', { level: 1, name: hit.subject })).toBeTruthy();
+  });
+});
+
+describe('search on the server', () => {
+  const zebra = (id: number, subject: string, over: Partial<MessageRow> = {}) =>
+    message(id, INBOX, { subject, preview: '', ...over });
+
+  async function search(text: string) {
+    await fireEvent.input(screen.getByTestId('search-box'), { target: { value: text } });
+  }
+
+  it('asks the servers once the local results are in, and shows what they alone found below them', async () => {
+    const backend = mailBackend();
+    const local = zebra(501, 'Zebra minutes');
+    const remote = zebra(502, 'Zebra crossing plans', { flags: [] });
+    backend.views.set(remote.id, viewOf(remote, { downloaded: false, text_body: '' }));
+    backend.searchResults = () => [local];
+    backend.serverResults = () => ({ items: [local, remote], errors: [] });
+    let release = () => {};
+    backend.gates.set('search_server', new Promise<void>((resolve) => (release = resolve)));
+    await renderMail(backend);
+
+    await search('zebra');
+    const section = await screen.findByTestId('server-results');
+    expect(backend.callsOf('search_mail')).toEqual([{ query: 'zebra', limit: 200 }]);
+    expect(backend.callsOf('search_server')).toEqual([{ query: 'zebra', limit: 100 }]);
+    expect(screen.getAllByTestId('message-row').map((el) => Number(el.getAttribute('data-id')))).toEqual([501]);
+    expect(within(section).getByRole('heading').textContent).toBe('On the server (not downloaded yet)');
+    expect(section.textContent).toContain('Searching the server…');
+    // Below the local results.
+    const list = screen.getByTestId('message-list');
+    expect(list.compareDocumentPosition(section) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+
+    release();
+    await waitFor(() => expect(section.textContent).not.toContain('Searching the server…'));
+    // What the local results show already is not shown twice.
+    const found = within(section).getAllByTestId('server-row');
+    expect(found.map((el) => Number(el.getAttribute('data-id')))).toEqual([502]);
+    expect(found[0].textContent).toContain('Zebra crossing plans');
+
+    // Mail changing runs the local search again, but does not ask the servers again.
+    backend.emit('mail-changed', { folders: [INBOX] });
+    await waitFor(() => expect(backend.callsOf('search_mail')).toHaveLength(2));
+    await sleep(10);
+    expect(backend.callsOf('search_server')).toHaveLength(1);
+    expect(within(section).getAllByTestId('server-row')).toHaveLength(1);
+
+    // A result opens in the reader like any other, and is marked read.
+    await fireEvent.click(found[0]);
+    expect(await screen.findByRole('heading', { level: 1, name: 'Zebra crossing plans' })).toBeTruthy();
+    expect(screen.getByTestId('reader-not-downloaded')).toBeTruthy();
+    expect(backend.callsOf('set_flags')).toEqual([{ ids: [502], add: ['\\Seen'], remove: [] }]);
+    expect(within(section).getByTestId('server-row').getAttribute('aria-current')).toBe('true');
+
+    // Once its body is downloaded, the local search finds it: it leaves the server's section.
+    backend.searchResults = () => [local, remote];
+    backend.emit('mail-changed', { folders: [INBOX] });
+    await waitFor(() => expect(within(section).queryAllByTestId('server-row')).toHaveLength(0));
+    expect(screen.getAllByTestId('message-row')).toHaveLength(2);
+  });
+
+  it('does not ask the servers about filters alone', async () => {
+    const backend = mailBackend();
+    backend.searchResults = () => [zebra(501, 'From Alice')];
+    await renderMail(backend);
+    await search('from:alice is:unread');
+    expect(await screen.findByText('From Alice')).toBeTruthy();
+    await sleep(10);
+    expect(backend.callsOf('search_server')).toEqual([]);
+    expect(screen.queryByTestId('server-results')).toBeNull();
+    expect(screen.getByText('Results from mail on this computer')).toBeTruthy();
+  });
+
+  it('says which accounts could not be searched, and shows what the others found', async () => {
+    const backend = mailBackend();
+    backend.serverResults = () => ({
+      items: [zebra(502, 'Zebra crossing plans')],
+      errors: [{ code: 'auth_failed', message: 'bob@example.org: the server refused the login' }],
+    });
+    await renderMail(backend);
+    await search('zebra');
+    const problem = await screen.findByTestId('server-errors');
+    expect(problem.textContent?.trim()).toBe(
+      'Some accounts could not be searched: bob@example.org: the server refused the login',
+    );
+    expect(within(screen.getByTestId('server-results')).getAllByTestId('server-row')).toHaveLength(1);
+    // No local results: said so, above the server's.
+    expect(screen.getByTestId('list-empty').textContent).toContain('No messages on this computer match your search.');
+  });
+
+  it('ignores a server answer that comes after the query changed', async () => {
+    const backend = mailBackend();
+    backend.serverResults = (query): ServerSearch => ({
+      items: [query === 'zebra' ? zebra(502, 'About zebras') : zebra(503, 'About yaks')],
+      errors: [],
+    });
+    let releaseZebra = () => {};
+    backend.gates.set('search_server', new Promise<void>((resolve) => (releaseZebra = resolve)));
+    await renderMail(backend);
+
+    await search('zebra');
+    await waitFor(() => expect(backend.callsOf('search_server')).toHaveLength(1));
+    let releaseYak = () => {};
+    backend.gates.set('search_server', new Promise<void>((resolve) => (releaseYak = resolve)));
+    await search('yak');
+    await waitFor(() => expect(backend.callsOf('search_server')).toHaveLength(2));
+
+    releaseZebra();
+    await sleep(10);
+    const section = screen.getByTestId('server-results');
+    expect(within(section).queryAllByTestId('server-row')).toHaveLength(0);
+    expect(section.textContent).toContain('Searching the server…');
+
+    releaseYak();
+    await waitFor(() => expect(within(section).getAllByTestId('server-row')).toHaveLength(1));
+    expect(section.textContent).toContain('About yaks');
+    expect(section.textContent).not.toContain('About zebras');
+
+    // Leaving the search hides the section.
+    await fireEvent.keyDown(screen.getByTestId('search-box'), { key: 'Escape' });
+    await waitFor(() => expect(screen.queryByTestId('server-results')).toBeNull());
+  });
+});
+
+describe('sorting', () => {
+  function shown(): number[] {
+    return screen.getAllByTestId('message-row').map((el) => Number(el.getAttribute('data-id')));
+  }
+
+  it('reloads the folder in the order chosen in the menu, and remembers the order', async () => {
+    const backend = mailBackend(0);
+    backend.messages.set(INBOX, [
+      message(11, INBOX, { from_name: 'Carol', subject: 'Budget', size: 10_000 }),
+      message(12, INBOX, { from_name: 'alice', subject: 'Weekly plan', size: 300 }),
+      message(13, INBOX, { from_name: 'Bob', subject: 'Agenda', size: 5_000_000 }),
+    ]);
+    await renderMail(backend);
+    expect(shown()).toEqual([11, 12, 13]);
+    await fireEvent.click(row(12));
+
+    const button = screen.getByTestId('sort-menu');
+    expect(button.getAttribute('aria-label')).toBe('Sort: Newest first');
+    expect(button.getAttribute('aria-haspopup')).toBe('menu');
+    await fireEvent.click(button);
+    const options = screen.getAllByTestId('sort-option');
+    expect(options.map((o) => [o.getAttribute('data-order'), o.textContent?.trim(), o.getAttribute('aria-checked')])).toEqual([
+      ['newest_first', 'Newest first', 'true'],
+      ['oldest_first', 'Oldest first', 'false'],
+      ['sender', 'Sender (A to Z)', 'false'],
+      ['subject', 'Subject (A to Z)', 'false'],
+      ['largest_first', 'Largest first', 'false'],
+    ]);
+    expect(document.activeElement).toBe(options[0]);
+    await fireEvent.keyDown(options[0], { key: 'ArrowDown' });
+    await fireEvent.keyDown(options[1], { key: 'ArrowDown' });
+    expect(document.activeElement).toBe(options[2]);
+
+    await fireEvent.click(options[2]);
+    await waitFor(() => expect(shown()).toEqual([12, 13, 11]));
+    expect(screen.queryAllByTestId('sort-option')).toHaveLength(0);
+    expect(document.activeElement).toBe(button);
+    expect(backend.callsOf('mail_window').slice(-1)[0]).toEqual({ folder: INBOX, offset: 0, limit: 100, order: 'sender' });
+    expect(button.getAttribute('aria-label')).toBe('Sort: Sender (A to Z)');
+    expect(localStorage.getItem(STORAGE_KEYS.mailOrder)).toBe('sender');
+    // The open message stays open, and selected where it is now.
+    expect(selectedIds()).toEqual([12]);
+    expect(screen.getByRole('heading', { level: 1, name: 'Weekly plan' })).toBeTruthy();
+
+    await fireEvent.click(button);
+    await fireEvent.click(screen.getAllByTestId('sort-option').find((o) => o.getAttribute('data-order') === 'largest_first')!);
+    await waitFor(() => expect(shown()).toEqual([13, 11, 12]));
+
+    // Another folder is sorted the same way; so is the list after the next start.
+    await fireEvent.click(screen.getAllByTestId('folder').find((f) => f.getAttribute('data-folder-id') === String(ARCHIVE))!);
+    expect(backend.callsOf('mail_window').slice(-1)[0]).toMatchObject({ folder: ARCHIVE, order: 'largest_first' });
+  });
+
+  it('starts in the order chosen last time', async () => {
+    localStorage.setItem(STORAGE_KEYS.mailOrder, 'oldest_first');
+    const backend = mailBackend(3);
+    await renderMail(backend);
+    expect(shown()).toEqual([id(2), id(1), id(0)]);
+    expect(backend.callsOf('mail_window')).toEqual([{ folder: INBOX, offset: 0, limit: 100, order: 'oldest_first' }]);
+  });
+
+  it('is not offered for search results, which keep the store’s ranking', async () => {
+    const backend = mailBackend();
+    backend.searchResults = () => [message(501, INBOX)];
+    await renderMail(backend);
+    await fireEvent.input(screen.getByTestId('search-box'), { target: { value: 'from:alice' } });
+    await waitFor(() => expect(screen.getAllByTestId('message-row')).toHaveLength(1));
+    expect(screen.queryByTestId('sort-menu')).toBeNull();
+  });
+});
+
+describe('a message file Heron was started with', () => {
+  it('is shown in the reader with what works outside a folder only', async () => {
+    const backend = mailBackend();
+    backend.launchCompose = null;
+    const file = message(-1, 0, { subject: 'Letter from a file', flags: [] });
+    const pdf: AttachmentView = {
+      file_name: 'report.pdf',
+      original_name: 'report.pdf',
+      content_type: 'application/pdf',
+      size: 734_003,
+      inline: false,
+      content_id: null,
+      part_path: '2',
+      dangerous: false,
+      warnings: [],
+    };
+    backend.launchMessage = viewOf(file, {
+      folder_name: '',
+      attachments: [pdf],
+      preview_base: 'heron-mail://preview/-1/',
+    });
+    await renderMail(backend);
+
+    const reader = screen.getByTestId('reader');
+    expect(await within(reader).findByRole('heading', { level: 1, name: 'Letter from a file' })).toBeTruthy();
+    expect(reader.getAttribute('data-message-id')).toBe('-1');
+    expect(within(reader).getByTestId('reader-file-note').textContent?.trim()).toBe('Opened from a file');
+    expect(within(reader).getByTestId('reader-body').textContent).toBe('Body of message -1');
+    for (const testid of [
+      'reader-reply',
+      'reader-reply-all',
+      'reader-forward',
+      'reader-archive',
+      'reader-delete',
+      'reader-read',
+      'reader-flag',
+      'move-button',
+    ]) {
+      expect(within(reader).queryByTestId(testid), testid).toBeNull();
+    }
+    // Not marked read: it is in no folder.
+    expect(backend.callsOf('set_flags')).toEqual([]);
+
+    // Its attachments are saved, opened and previewed like any other's.
+    const attachment = within(reader).getByTestId('attachment');
+    await fireEvent.click(within(attachment).getByTestId('attachment-save'));
+    await fireEvent.click(within(attachment).getByTestId('attachment-open'));
+    expect(backend.callsOf('save_attachment')).toEqual([{ id: -1, partPath: '2' }]);
+    expect(backend.callsOf('open_attachment')).toEqual([{ id: -1, partPath: '2', confirmed: false }]);
+    await fireEvent.click(within(attachment).getByTestId('attachment-preview-button'));
+    expect(screen.getByTestId('attachment-preview').querySelector('iframe')?.getAttribute('src')).toBe(
+      'heron-mail://preview/-1/2',
+    );
+    await fireEvent.keyDown(document.activeElement!, { key: 'Escape' });
+
+    // The shortcuts leave it alone too.
+    for (const key of ['#', 'e', 'u', 's', 'r', 'f']) await fireEvent.keyDown(document.body, { key });
+    expect(backend.callsOf('delete_messages')).toEqual([]);
+    expect(backend.callsOf('move_messages')).toEqual([]);
+    expect(backend.callsOf('set_flags')).toEqual([]);
+    expect(backend.callsOf('respond_to')).toEqual([]);
+
+    // Asked for once, after the mailto: composer.
+    const asked = backend.invocations.map((i) => i.command);
+    expect(asked.filter((c) => c === 'take_launch_message')).toHaveLength(1);
+    expect(asked.indexOf('take_launch_compose')).toBeLessThan(asked.indexOf('take_launch_message'));
+
+    // Another message replaces it, with all its actions.
+    await fireEvent.click(row(id(0)));
+    expect(await screen.findByTestId('reader-archive')).toBeTruthy();
+    expect(screen.queryByTestId('reader-file-note')).toBeNull();
+  });
+
+  it('is shown before the first sync brings folders, and stays when they come', async () => {
+    const backend = mailBackend();
+    backend.folderList = [];
+    backend.messages.clear();
+    backend.launchMessage = viewOf(message(-1, 0, { subject: 'Letter from a file' }), { folder_name: '' });
+    render(App, { props: { backend, storage: localStorage, now: () => MAIL_TODAY } });
+    expect(await screen.findByRole('heading', { level: 1, name: 'Letter from a file' })).toBeTruthy();
+
+    backend.folderList = ADA_FOLDERS.map((f) => ({ ...f }));
+    backend.messages.set(INBOX, messages(INBOX, 2));
+    backend.emit('mail-changed', { folders: [INBOX] });
+    expect(await screen.findAllByTestId('message-row')).toHaveLength(2);
+    expect(screen.getByRole('heading', { level: 1, name: 'Letter from a file' })).toBeTruthy();
+    expect(screen.getByTestId('reader-file-note')).toBeTruthy();
+  });
+
+  it('says so when the file cannot be opened', async () => {
+    const backend = mailBackend();
+    backend.commandFailures.set('take_launch_message', {
+      code: 'too_large',
+      message: '/home/ada/huge.eml is larger than 52428800 bytes',
+    });
+    await renderMail(backend);
+    const error = await screen.findByTestId('mail-error');
+    expect(error.textContent).toContain("Couldn't open the message file Heron was started with.");
+    expect(error.textContent).toContain('huge.eml is larger');
+  });
+});
+
+describe('administrator changes', () => {
+  it('reload accounts and folders in place when the policy changes, with a quiet notice', async () => {
+    const backend = mailBackend();
+    await renderMail(backend);
+    const accountCalls = () => backend.calls.filter((c) => c === 'accounts').length;
+    const before = { accounts: accountCalls(), folders: backend.callsOf('mail_folders').length };
+    backend.accountList = [ADA_ACCOUNT, BOB_ACCOUNT];
+    backend.folderList.push(folder(20, 'INBOX', 'INBOX', 0, 'acct-bob'));
+
+    backend.emit('policy-changed', { kind: 'changed', keys: ['accounts.acct-bob'] });
+    const notice = await screen.findByTestId('policy-changed');
+    expect(notice.getAttribute('role')).toBe('status');
+    expect(notice.textContent).toContain("Your administrator updated Heron's settings");
+    expect(await screen.findByRole('heading', { name: 'bob@example.org' })).toBeTruthy();
+    expect(accountCalls()).toBe(before.accounts + 1);
+    expect(backend.callsOf('mail_folders')).toHaveLength(before.folders + 1);
+    // Nothing flashed: the list stayed as it was.
+    expect(screen.getAllByTestId('message-row')).toHaveLength(5);
+
+    await fireEvent.click(within(notice).getByRole('button', { name: 'Dismiss' }));
+    expect(screen.queryByTestId('policy-changed')).toBeNull();
+
+    // A new privacy notice is loaded again too (to be accepted if it must be).
+    const notices = backend.calls.filter((c) => c === 'privacy_notice').length;
+    backend.emit('policy-changed', { kind: 'changed', keys: ['privacy_notice'] });
+    await waitFor(() => expect(backend.calls.filter((c) => c === 'privacy_notice')).toHaveLength(notices + 1));
+  });
+
+  it('only log a policy the core refused: it is the administrator’s to fix', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const backend = mailBackend();
+      await renderMail(backend);
+      const accounts = backend.calls.filter((c) => c === 'accounts').length;
+      backend.emit('policy-changed', {
+        kind: 'rejected',
+        error: { code: 'invalid_config', message: 'policy.json: line 3: expected a string' },
+      });
+      await sleep(10);
+      expect(screen.queryByTestId('policy-changed')).toBeNull();
+      expect(backend.calls.filter((c) => c === 'accounts')).toHaveLength(accounts);
+      expect(warn).toHaveBeenCalledWith(expect.any(String), 'policy.json: line 3: expected a string');
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it('tell at start which accounts were removed, until the user says OK', async () => {
+    const backend = mailBackend();
+    backend.removedAccountList = [{ account: 'acct-old', wiped_at: 1_764_400_000 }];
+    await renderMail(backend);
+    const banner = await screen.findByTestId('accounts-removed');
+    expect(banner.getAttribute('role')).toBe('status');
+    expect(banner.textContent).toContain(
+      'Your administrator removed the account acct-old from Heron. Its mail was deleted from this computer.',
+    );
+    expect(backend.callsOf('acknowledge_removed_accounts')).toEqual([]);
+    await fireEvent.click(within(banner).getByRole('button', { name: 'OK' }));
+    expect(screen.queryByTestId('accounts-removed')).toBeNull();
+    expect(backend.callsOf('acknowledge_removed_accounts')).toHaveLength(1);
+    expect(backend.callsOf('removed_accounts')).toHaveLength(1);
+  });
+
+  it('take away the folders of accounts removed while Heron runs', async () => {
+    const backend = mailBackend();
+    backend.accountList = [ADA_ACCOUNT, BOB_ACCOUNT];
+    backend.folderList.push(folder(20, 'INBOX', 'INBOX', 0, 'acct-bob'));
+    backend.messages.set(20, [message(2001, 20, { subject: 'Mail of Bob' })]);
+    backend.syncStateList = [
+      { account: 'acct-bob', state: 'offline', error: 'No route to host', folder: null, done: 0, total: 0, last_success: null },
+    ];
+    await renderMail(backend);
+    expect(await screen.findByTestId('sync-banner')).toBeTruthy();
+    const bobInbox = screen.getAllByTestId('folder').find((f) => f.getAttribute('data-folder-id') === '20')!;
+    await fireEvent.click(bobInbox);
+    await fireEvent.click(await screen.findByText('Mail of Bob'));
+    expect(await screen.findByRole('heading', { level: 1, name: 'Mail of Bob' })).toBeTruthy();
+
+    backend.accountList = [ADA_ACCOUNT];
+    backend.folderList = backend.folderList.filter((f) => f.account !== 'acct-bob');
+    backend.messages.delete(20);
+    backend.emit('accounts-removed', [
+      { account: 'acct-bob', wiped_at: 1_764_400_000 },
+      { account: 'acct-carol', wiped_at: 1_764_400_000 },
+    ]);
+    const banner = await screen.findByTestId('accounts-removed');
+    expect(banner.textContent).toContain(
+      'Your administrator removed the accounts acct-bob and acct-carol from Heron. Their mail was deleted from this computer.',
+    );
+    // Ada's Inbox takes the place of the folder that went.
+    expect(await screen.findByText('Subject 1000001')).toBeTruthy();
+    expect(screen.queryByText('Mail of Bob')).toBeNull();
+    expect(screen.getAllByTestId('folder')[0].getAttribute('aria-current')).toBe('true');
+    expect(screen.queryByRole('heading', { name: 'bob@example.org' })).toBeNull();
+    expect(screen.queryByTestId('sync-banner')).toBeNull();
   });
 });
 

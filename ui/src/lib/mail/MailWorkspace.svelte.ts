@@ -4,6 +4,7 @@ import type {
   AttachmentView,
   Folder,
   LinkRequest,
+  ListOrder,
   MailEvents,
   MessageRow,
   NewMail,
@@ -16,6 +17,7 @@ import { ComposeSession } from './compose/ComposeSession.svelte';
 import { folderKind, specialFolder, type FolderKind } from './folders';
 import { MessageList } from './MessageList.svelte';
 import type { NewMailNotice } from './newMailNotice';
+import { freeTextWords } from './searchQuery';
 
 /** What the workspace asks of the window around it. */
 export interface MailWorkspaceHost {
@@ -36,6 +38,8 @@ export const FLAGGED = '\\Flagged';
 export const SEARCH_DEBOUNCE_MS = 150;
 /** Search results shown at most (the store ranks them; more is noise). */
 export const SEARCH_LIMIT = 200;
+/** Server results shown at most: each one is a message the server must be asked about. */
+export const SERVER_SEARCH_LIMIT = 100;
 
 /** What the user tried to do, to say what failed. `server`: the shell reported a queued
  * action the server refused (the `action-failed` event). */
@@ -54,12 +58,22 @@ export type MailAction =
   | 'openAttachment'
   | 'openLink'
   | 'sync'
-  | 'server';
+  | 'server'
+  | 'openFile';
 
 export interface ActionFailure {
   action: MailAction;
   error: ApiError;
 }
+
+/**
+ * The servers asked about a search's free-text words, for the messages whose bodies are
+ * not downloaded (the local index cannot see inside them).
+ */
+export type ServerSearchState =
+  | { state: 'searching' }
+  /** `errors`: accounts that could not be asked (the others answered). */
+  | { state: 'done'; rows: readonly MessageRow[]; errors: readonly ApiError[] };
 
 /**
  * The mail section's state for the window's lifetime: folders, the list, the open
@@ -75,6 +89,10 @@ export class MailWorkspace {
   #accountOrder: readonly string[] = [];
   #searchTimer: ReturnType<typeof setTimeout> | undefined;
   #searchGeneration = 0;
+  /** Bumped when the query changes: a server answer for the query before is dropped. */
+  #serverGeneration = 0;
+  /** The query the servers were asked about (a re-run of the same search does not ask again). */
+  #serverQuery: string | null = null;
   #readGeneration = 0;
   #folderGeneration = 0;
 
@@ -93,6 +111,8 @@ export class MailWorkspace {
   /** Typing paused or a search is running: the results may be about to change. */
   searchPending = $state(false);
   searchError = $state.raw<ApiError | null>(null);
+  /** The servers' part of the search; `null` when they are not asked (no free text). */
+  serverSearch = $state.raw<ServerSearchState | null>(null);
 
   /** The message in the reader (its view may still be on its way). */
   openId = $state<number | null>(null);
@@ -122,11 +142,20 @@ export class MailWorkspace {
     [...this.syncStates.values()].filter((s) => s.state === 'offline' || s.state === 'error'),
   );
   readonly searching: boolean = $derived(this.query.trim() !== '');
+  /** The rows the servers found that the local results do not show already. */
+  readonly serverRows: readonly MessageRow[] = $derived.by(() => {
+    const found = this.serverSearch;
+    if (found?.state !== 'done') return [];
+    const local = new Set((this.list.results ?? []).map((row) => row.id));
+    return found.rows.filter((row) => !local.has(row.id));
+  });
+  /** The reader shows a message file Heron was started with: it is in no folder. */
+  readonly openedFromFile: boolean = $derived(this.openId !== null && this.openId < 0);
 
-  constructor(backend: IBackend, host: MailWorkspaceHost = NO_HOST) {
+  constructor(backend: IBackend, host: MailWorkspaceHost = NO_HOST, order: ListOrder = 'newest_first') {
     this.#backend = backend;
     this.#host = host;
-    this.list = new MessageList(backend);
+    this.list = new MessageList(backend, order);
     this.compose = new ComposeSession(backend);
   }
 
@@ -143,6 +172,19 @@ export class MailWorkspace {
     this.#subscribe('action-failed', (event) => this.#onActionFailed(event.message, event.folders));
     await Promise.all([this.loadFolders(), this.#loadSyncStates()]);
     await this.compose.openLaunchRequest();
+    await this.#openLaunchMessage();
+  }
+
+  /**
+   * The administrator added or removed accounts: the folders are loaded again, and when
+   * the folder shown went with its account, the first Inbox opens instead.
+   */
+  async accountsChanged(accountOrder: readonly string[]): Promise<void> {
+    if (!this.#started || this.#disposed) return;
+    this.#accountOrder = accountOrder;
+    const kept = [...this.syncStates].filter(([account]) => accountOrder.includes(account));
+    if (kept.length !== this.syncStates.size) this.syncStates = new Map(kept);
+    await this.loadFolders();
   }
 
   dispose(): void {
@@ -159,6 +201,9 @@ export class MailWorkspace {
       if (generation !== this.#folderGeneration) return;
       this.folders = folders;
       this.foldersError = null;
+      if (this.currentFolder !== null && !folders.some((f) => f.id === this.currentFolder)) {
+        this.#forgetFolder();
+      }
     } catch (reason) {
       if (generation === this.#folderGeneration) this.foldersError = toApiError(reason);
     } finally {
@@ -169,16 +214,25 @@ export class MailWorkspace {
       const inbox =
         this.#accountOrder.map((account) => specialFolder(this.folders, account, 'inbox')).find(Boolean) ??
         this.folders.find((f) => folderKind(f) === 'inbox');
-      if (inbox) await this.selectFolder(inbox.id);
+      // A message file opened meanwhile stays in the reader.
+      if (inbox) await this.#showFolder(inbox.id, this.openedFromFile);
     }
   }
 
-  async selectFolder(id: number): Promise<void> {
-    this.#cancelSearch();
-    this.query = '';
-    this.currentFolder = id;
-    this.#closeReader();
-    await this.list.open(id);
+  selectFolder(id: number): Promise<void> {
+    return this.#showFolder(id, false);
+  }
+
+  /**
+   * Sorts the folder shown. The open message stays in the reader, and selected when it
+   * is among the rows shown first.
+   */
+  async setOrder(order: ListOrder): Promise<void> {
+    await this.list.setOrder(order);
+    const open = this.openId;
+    if (open === null || this.list.results) return;
+    const position = this.list.positionOf(open);
+    if (position !== -1) this.list.selectOnly(position);
   }
 
   // --- Reading ---------------------------------------------------------------------
@@ -189,13 +243,13 @@ export class MailWorkspace {
     this.openId = id;
     this.viewLoading = true;
     this.viewError = null;
-    const row = this.list.rowById(id);
+    const row = this.#shownRow(id);
     if (row && !row.flags.includes(SEEN)) void this.setRead([id], true);
     try {
       const view = await this.#backend.readMessage(id);
       if (generation !== this.#readGeneration) return;
       // The list's flags are newer than the store's answer when a change is in flight.
-      const current = this.list.rowById(id);
+      const current = this.#shownRow(id);
       this.view = current ? { ...view, summary: { ...view.summary, flags: current.flags } } : view;
     } catch (reason) {
       if (generation !== this.#readGeneration) return;
@@ -232,7 +286,7 @@ export class MailWorkspace {
   /** The open message's flags as shown now (the list's, which change optimistically). */
   openRow(): MessageRow | null {
     if (this.openId === null) return null;
-    return this.list.rowById(this.openId) ?? (this.view?.summary.id === this.openId ? this.view.summary : null);
+    return this.#knownRow(this.openId) ?? null;
   }
 
   async allowRemote(scope: 'message' | 'sender'): Promise<void> {
@@ -273,7 +327,7 @@ export class MailWorkspace {
     this.linkToConfirm = null;
     if (!link) return;
     try {
-      await this.#backend.openLink(link.url);
+      await this.#backend.openLink(link.id);
     } catch (reason) {
       this.failure = { action: 'openLink', error: toApiError(reason) };
     }
@@ -297,10 +351,13 @@ export class MailWorkspace {
 
   // --- Actions on messages ---------------------------------------------------------
 
-  /** What the toolbar and the shortcuts act on: the selection, else the open message. */
+  /**
+   * What the toolbar and the shortcuts act on: the selection, else the open message
+   * (unless it was opened from a file: it is in no folder, so nothing can be done to it).
+   */
   targets(): number[] {
     if (this.list.selected.size > 0) return [...this.list.selected];
-    return this.openId === null ? [] : [this.openId];
+    return this.openId === null || this.openedFromFile ? [] : [this.openId];
   }
 
   setRead(ids: number[], read: boolean): Promise<void> {
@@ -329,7 +386,7 @@ export class MailWorkspace {
   accountOf(ids: number[]): string | null {
     const accounts = new Set(
       ids.map((id) => {
-        const row = this.list.rowById(id) ?? (this.view?.summary.id === id ? this.view.summary : undefined);
+        const row = this.#knownRow(id);
         return row ? this.folderById.get(row.folder)?.account : undefined;
       }),
     );
@@ -371,6 +428,7 @@ export class MailWorkspace {
   respondTarget(): number | null {
     const view = this.view;
     if (this.openId === null || view?.summary.id !== this.openId || this.list.selected.size > 1) return null;
+    if (this.openedFromFile) return null;
     return this.isDraftFolder(view.summary.folder) ? null : this.openId;
   }
 
@@ -416,6 +474,54 @@ export class MailWorkspace {
   }
 
   // --- Internals -------------------------------------------------------------------
+
+  /** A row the list or the server results show now. */
+  #shownRow(id: number): MessageRow | undefined {
+    const found = this.serverSearch;
+    return this.list.rowById(id) ?? (found?.state === 'done' ? found.rows.find((row) => row.id === id) : undefined);
+  }
+
+  /** A row shown now, or the open message's (also when no list shows it). */
+  #knownRow(id: number): MessageRow | undefined {
+    return this.#shownRow(id) ?? (this.view?.summary.id === id ? this.view.summary : undefined);
+  }
+
+  async #showFolder(id: number, keepReader: boolean): Promise<void> {
+    this.#cancelSearch();
+    this.query = '';
+    this.serverSearch = null;
+    this.currentFolder = id;
+    if (!keepReader) this.#closeReader();
+    await this.list.open(id);
+  }
+
+  /** The folder shown is gone (its account was removed): nothing is shown until another opens. */
+  #forgetFolder(): void {
+    this.#cancelSearch();
+    this.query = '';
+    this.serverSearch = null;
+    this.currentFolder = null;
+    if (!this.openedFromFile) this.#closeReader();
+    this.list.close();
+  }
+
+  /** Shows the message file Heron was started with, if it was. */
+  async #openLaunchMessage(): Promise<void> {
+    let view: ReaderView | null;
+    try {
+      view = await this.#backend.takeLaunchMessage();
+    } catch (reason) {
+      this.failure = { action: 'openFile', error: toApiError(reason) };
+      return;
+    }
+    if (!view || this.#disposed) return;
+    this.#readGeneration += 1;
+    this.list.clearSelection();
+    this.openId = view.summary.id;
+    this.view = view;
+    this.viewError = null;
+    this.viewLoading = false;
+  }
 
   #subscribe<K extends keyof MailEvents>(name: K, handler: (payload: MailEvents[K]) => void): void {
     this.#backend.onMailEvent(name, handler).then(
@@ -485,7 +591,7 @@ export class MailWorkspace {
   }
 
   #all(ids: number[], flag: string): boolean {
-    const rows = ids.map((id) => this.list.rowById(id) ?? (this.view?.summary.id === id ? this.view.summary : undefined));
+    const rows = ids.map((id) => this.#knownRow(id));
     return rows.length > 0 && rows.every((row) => row?.flags.includes(flag));
   }
 
@@ -493,7 +599,7 @@ export class MailWorkspace {
     if (ids.length === 0) return;
     const before = new Map<number, string[]>();
     for (const id of ids) {
-      const row = this.list.rowById(id) ?? (this.view?.summary.id === id ? this.view.summary : undefined);
+      const row = this.#knownRow(id);
       if (row) before.set(id, row.flags);
     }
     this.#applyFlags(before, (flags) => [...flags.filter((f) => !remove.includes(f) && !add.includes(f)), ...add]);
@@ -502,8 +608,8 @@ export class MailWorkspace {
     } catch (reason) {
       const now = new Map<number, string[]>();
       for (const id of before.keys()) {
-        const row = this.list.rowById(id) ?? this.view?.summary;
-        if (row && row.id === id) now.set(id, row.flags);
+        const row = this.#knownRow(id);
+        if (row) now.set(id, row.flags);
       }
       this.#applyFlags(now, (_, id) => before.get(id) ?? []);
       this.failure = { action, error: toApiError(reason) };
@@ -517,12 +623,15 @@ export class MailWorkspace {
     for (const [id, flags] of current) {
       const flagsNext = next(flags, id);
       changed.set(id, flagsNext);
-      const row = this.list.rowById(id) ?? this.view?.summary;
-      if (!row || row.id !== id) continue;
+      const row = this.#knownRow(id);
+      if (!row) continue;
       const delta = Number(flags.includes(SEEN)) - Number(flagsNext.includes(SEEN));
       if (delta !== 0) unreadDelta.set(row.folder, (unreadDelta.get(row.folder) ?? 0) + delta);
     }
-    this.list.updateRows((row) => (changed.has(row.id) ? { ...row, flags: changed.get(row.id)! } : row));
+    const change = (row: MessageRow) => (changed.has(row.id) ? { ...row, flags: changed.get(row.id)! } : row);
+    this.list.updateRows(change);
+    const found = this.serverSearch;
+    if (found?.state === 'done') this.serverSearch = { ...found, rows: found.rows.map(change) };
     const view = this.view;
     if (view && changed.has(view.summary.id)) {
       this.view = { ...view, summary: { ...view.summary, flags: changed.get(view.summary.id)! } };
@@ -543,10 +652,16 @@ export class MailWorkspace {
   /** Takes `ids` out of the list at once, then asks the backend; puts them back if refused. */
   async #remove(action: MailAction, ids: number[], target: number | null, call: () => Promise<void>): Promise<void> {
     if (ids.length === 0) return;
-    const rows = ids.map((id) => this.list.rowById(id)).filter((r): r is MessageRow => !!r);
+    const rows = ids.map((id) => this.#shownRow(id)).filter((r): r is MessageRow => !!r);
     const foldersBefore = this.folders;
     const openBefore = this.openId;
+    const openListed = openBefore !== null && this.list.positionOf(openBefore) !== -1;
     const listBefore = this.list.removeRows(ids);
+    const serverBefore = this.serverSearch;
+    if (serverBefore?.state === 'done') {
+      this.serverSearch = { ...serverBefore, rows: serverBefore.rows.filter((row) => !ids.includes(row.id)) };
+    }
+    const serverAfter = this.serverSearch;
     this.folders = this.folders.map((folder) => {
       const leaving = rows.filter((r) => r.folder === folder.id && folder.id !== target);
       const arriving = folder.id === target ? rows.filter((r) => r.folder !== target) : [];
@@ -561,7 +676,7 @@ export class MailWorkspace {
     // The reader moves on to the row that took the open message's place, as it would
     // after reading it and pressing Delete in any desktop client.
     if (openBefore !== null && ids.includes(openBefore)) {
-      const next = this.list.rowAt(this.list.focus);
+      const next = openListed ? this.list.rowAt(this.list.focus) : undefined;
       if (next) {
         this.list.selectOnly(this.list.focus);
         void this.openMessage(next.id);
@@ -573,20 +688,26 @@ export class MailWorkspace {
       await call();
     } catch (reason) {
       this.list.restore(listBefore);
+      // Unless another search replaced them meanwhile.
+      if (this.serverSearch === serverAfter) this.serverSearch = serverBefore;
       this.folders = foldersBefore;
       if (openBefore !== null && openBefore !== this.openId) void this.openMessage(openBefore);
       this.failure = { action, error: toApiError(reason) };
     }
   }
 
+  /** The query changed: pending answers are dropped (the results shown stay until new ones come). */
   #cancelSearch(): void {
     clearTimeout(this.#searchTimer);
     this.#searchGeneration += 1;
+    this.#serverGeneration += 1;
+    this.#serverQuery = null;
     this.searchPending = false;
     this.searchError = null;
   }
 
   #leaveResults(): void {
+    this.serverSearch = null;
     if (!this.list.results) return;
     this.list.clearResults();
     void this.list.refresh();
@@ -600,10 +721,36 @@ export class MailWorkspace {
       if (generation !== this.#searchGeneration) return;
       this.list.showResults(rows, keepSelection);
       this.searchError = null;
+      // Once per query: a search run again because mail changed keeps the servers' answer.
+      if (this.#serverQuery !== text) void this.#searchServer(text);
     } catch (reason) {
       if (generation === this.#searchGeneration) this.searchError = toApiError(reason);
     } finally {
       if (generation === this.#searchGeneration) this.searchPending = false;
+    }
+  }
+
+  /**
+   * Asks the servers about the free-text words of `text`, after the local results came.
+   * Filters alone are answered by the stored headers, so then the servers are not asked.
+   */
+  async #searchServer(text: string): Promise<void> {
+    const generation = this.#serverGeneration;
+    this.#serverQuery = text;
+    if (freeTextWords(text).length === 0) {
+      this.serverSearch = null;
+      return;
+    }
+    this.serverSearch = { state: 'searching' };
+    try {
+      const found = await this.#backend.searchServer(text, SERVER_SEARCH_LIMIT);
+      if (generation === this.#serverGeneration) {
+        this.serverSearch = { state: 'done', rows: found.items, errors: found.errors };
+      }
+    } catch (reason) {
+      if (generation === this.#serverGeneration) {
+        this.serverSearch = { state: 'done', rows: [], errors: [toApiError(reason)] };
+      }
     }
   }
 }

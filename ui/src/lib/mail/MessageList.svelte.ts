@@ -1,6 +1,6 @@
 import type { IBackend } from '../backend/IBackend';
 import { toApiError } from '../backend/errors';
-import type { MessageRow } from '../backend/mailTypes';
+import type { ListOrder, MessageRow } from '../backend/mailTypes';
 import type { ApiError } from '../backend/types';
 
 /** Rows asked for at a time. A screen shows a few dozen, so one window fills the first. */
@@ -37,6 +37,8 @@ export class MessageList {
   #anchor = 0;
 
   folder = $state<number | null>(null);
+  /** How the folder is sorted; every window is asked for in this order. */
+  order = $state<ListOrder>('newest_first');
   total = $state(0);
   windows = $state.raw<Windows>(new Map());
   /** Search results shown instead of the folder, or `null`. */
@@ -64,8 +66,26 @@ export class MessageList {
     new Map((this.results ?? []).map((row, position) => [row.id, { row, position }])),
   );
 
-  constructor(backend: IBackend) {
+  constructor(backend: IBackend, order: ListOrder = 'newest_first') {
     this.#backend = backend;
+    this.order = order;
+  }
+
+  /**
+   * Sorts the folder in `order`: the cached windows were in the old order, so they are
+   * dropped and the folder is shown again from its top. Search results (ranked by the
+   * store) stay as they are; the folder comes back sorted when they are left.
+   */
+  async setOrder(order: ListOrder): Promise<void> {
+    if (order === this.order) return;
+    this.order = order;
+    if (this.folder === null) return;
+    if (this.results) {
+      this.windows = new Map();
+      this.#restart();
+      return;
+    }
+    await this.open(this.folder);
   }
 
   /** Shows `folder` from its top; asks for the first window only. */
@@ -84,6 +104,21 @@ export class MessageList {
     const generation = this.#generation;
     await this.#fetch(0);
     if (generation === this.#generation) this.loading = false;
+  }
+
+  /** Shows nothing (the folder is gone). */
+  close(): void {
+    this.folder = null;
+    this.results = null;
+    this.windows = new Map();
+    this.total = 0;
+    this.selected = new Set();
+    this.focus = 0;
+    this.#anchor = 0;
+    this.loading = false;
+    this.error = null;
+    this.#restart();
+    this.shownSource += 1;
   }
 
   rowAt(position: number): MessageRow | undefined {
@@ -131,7 +166,7 @@ export class MessageList {
     indexes.forEach((index) => this.#inFlight.add(index));
     try {
       const pages = await Promise.all(
-        indexes.map((index) => this.#backend.mailWindow(folder, index * WINDOW_SIZE, WINDOW_SIZE)),
+        indexes.map((index) => this.#backend.mailWindow(folder, index * WINDOW_SIZE, WINDOW_SIZE, this.order)),
       );
       if (generation !== this.#generation) return;
       this.windows = new Map(pages.map((page, k) => [indexes[k], page.items]));
@@ -243,6 +278,11 @@ export class MessageList {
     this.#restart();
   }
 
+  /** Nothing selected (a message not in the list was opened). */
+  clearSelection(): void {
+    if (this.selected.size > 0) this.selected = new Set();
+  }
+
   /** A plain click: this row only. */
   selectOnly(position: number): void {
     const row = this.rowAt(position);
@@ -307,7 +347,7 @@ export class MessageList {
     const generation = this.#generation;
     this.#inFlight.add(index);
     try {
-      const page = await this.#backend.mailWindow(folder, index * WINDOW_SIZE, WINDOW_SIZE);
+      const page = await this.#backend.mailWindow(folder, index * WINDOW_SIZE, WINDOW_SIZE, this.order);
       if (generation !== this.#generation) return;
       // The folder grew or shrank since the other windows came: they may be shifted, so
       // only this one is trusted; the others are asked for again when shown.

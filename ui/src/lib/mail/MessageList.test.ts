@@ -73,4 +73,36 @@ describe('MessageList', () => {
     expect(list.rowAt(0)?.id).toBe(9001);
     expect(list.rowAt(WINDOW_SIZE)).toBeUndefined();
   });
+
+  it('drops the windows of the old order when sorted, and the answers still on their way', async () => {
+    const backend = backendWith(250);
+    const list = new MessageList(backend);
+    await list.open(FOLDER);
+    list.ensureRange(100, 120);
+    await flush();
+    expect(list.rowAt(100)?.id).toBe(101);
+
+    let release = () => {};
+    backend.gates.set('mail_window', new Promise<void>((resolve) => (release = resolve)));
+    list.ensureRange(200, 220);
+    // The old order's window 2 answers first, after the sort: it is dropped.
+    const sorting = list.setOrder('oldest_first');
+    release();
+    await sorting;
+    await flush();
+    expect(list.order).toBe('oldest_first');
+    expect(backend.callsOf('mail_window').slice(-2)).toEqual([
+      { folder: FOLDER, offset: 200, limit: WINDOW_SIZE, order: 'newest_first' },
+      { folder: FOLDER, offset: 0, limit: WINDOW_SIZE, order: 'oldest_first' },
+    ]);
+    // Only the new first window is known: the newest-first rows are gone from the cache.
+    expect([...list.windows.keys()]).toEqual([0]);
+    expect(list.rowAt(0)?.id).toBe(250);
+    expect(list.rowAt(100)).toBeUndefined();
+    expect(list.rowAt(200)).toBeUndefined();
+
+    // The same order again asks for nothing.
+    await list.setOrder('oldest_first');
+    expect(backend.callsOf('mail_window')).toHaveLength(4);
+  });
 });

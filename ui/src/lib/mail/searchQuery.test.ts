@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { queryChips, removeChip } from './searchQuery';
+import { freeTextWords, queryChips, removeChip } from './searchQuery';
 
 describe('queryChips', () => {
   it('finds the filters the store understands, as the store reads them', () => {
@@ -33,5 +33,15 @@ describe('removeChip', () => {
     const [from, unread] = queryChips(query);
     expect(removeChip(query, from)).toBe('report is:unread');
     expect(removeChip(query, unread)).toBe('from:"Ann Lee" report');
+  });
+});
+
+describe('freeTextWords', () => {
+  it('is what is left once the filters the store understands are taken out', () => {
+    expect(freeTextWords('from:alice is:unread budget "q3 plan"')).toEqual(['budget', 'q3', 'plan']);
+    expect(freeTextWords('from:alice subject:"big plan" before:2024-03-01')).toEqual([]);
+    // Not filters to the store, so words it searches the text for.
+    expect(freeTextWords('has:nothing from:')).toEqual(['has:nothing', 'from:']);
+    expect(freeTextWords('  ""  ')).toEqual([]);
   });
 });

@@ -64,6 +64,24 @@ export function queryChips(query: string): QueryChip[] {
   return chips;
 }
 
+/**
+ * The words of `query` that are not filters: what the store searches the text of the
+ * messages for, and the servers too for mail not downloaded yet. Quotes are dropped.
+ */
+export function freeTextWords(query: string): string[] {
+  let rest = '';
+  let from = 0;
+  for (const chip of queryChips(query)) {
+    rest += `${query.slice(from, chip.start)} `;
+    from = chip.end;
+  }
+  rest += query.slice(from);
+  return rest
+    .replaceAll('"', ' ')
+    .split(/\s+/)
+    .filter((word) => word !== '');
+}
+
 /** The query without `chip`, its surrounding space tidied. */
 export function removeChip(query: string, chip: QueryChip): string {
   return `${query.slice(0, chip.start)} ${query.slice(chip.end)}`.replace(/\s+/g, ' ').trim();

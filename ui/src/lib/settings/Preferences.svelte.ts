@@ -1,3 +1,4 @@
+import { LIST_ORDERS, type ListOrder } from '../backend/mailTypes';
 import type { LanguagePreference } from '../i18n/locale';
 import type { ThemePreference } from '../theme/theme';
 
@@ -7,6 +8,7 @@ export const STORAGE_KEYS = {
   theme: 'heron.ui.theme',
   mailLayout: 'heron.ui.mail.layout',
   mailPanes: 'heron.ui.mail.panes',
+  mailOrder: 'heron.ui.mail.order',
 } as const;
 
 /** Where the reader goes: beside the list, below it, or instead of it. */
@@ -36,7 +38,8 @@ export const PANE_LIMITS: Record<PaneName, { min: number; max: number; initial: 
 };
 
 /**
- * The user's UI choices (language, theme, mail layout and pane sizes), persisted in
+ * The user's UI choices (language, theme, mail layout, pane sizes and how the message
+ * list is sorted), persisted in
  * `storage`. A missing, unknown or unreadable value means the default ("system" for
  * language and theme), so a bad entry can never break the window.
  */
@@ -46,6 +49,8 @@ export class Preferences {
   theme = $state<ThemePreference>('system');
   mailLayout = $state<MailLayout>('three-pane');
   paneSizes = $state.raw<PaneSizes>(initialPaneSizes());
+  /** How folders are sorted (the same for every folder). */
+  listOrder = $state<ListOrder>('newest_first');
 
   constructor(storage: Storage | null) {
     this.#storage = storage;
@@ -53,6 +58,12 @@ export class Preferences {
     this.theme = read(storage, STORAGE_KEYS.theme, THEMES);
     this.mailLayout = read(storage, STORAGE_KEYS.mailLayout, MAIL_LAYOUTS);
     this.paneSizes = readPaneSizes(storage);
+    this.listOrder = read(storage, STORAGE_KEYS.mailOrder, LIST_ORDERS);
+  }
+
+  setListOrder(value: ListOrder): void {
+    this.listOrder = value;
+    write(this.#storage, STORAGE_KEYS.mailOrder, value);
   }
 
   setMailLayout(value: MailLayout): void {

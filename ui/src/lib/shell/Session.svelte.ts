@@ -22,9 +22,14 @@ export class Session {
     this.#backend = backend;
   }
 
-  async load(): Promise<void> {
+  /**
+   * Loads everything. `quietly` (the administrator changed the policy while the window
+   * is in use): what is shown stays until the new answers replace it, with no loading
+   * state in between.
+   */
+  async load(quietly = false): Promise<void> {
     const generation = ++this.#generation;
-    this.status = 'loading';
+    if (!quietly) this.status = 'loading';
     const [appInfo, profile, accounts] = await Promise.allSettled([
       this.#backend.appInfo(),
       this.#backend.profile(),
