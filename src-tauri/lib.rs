@@ -73,14 +73,7 @@ impl AppState {
         let heron = self.heron()?;
         let mut guard = self.store.lock().unwrap_or_else(PoisonError::into_inner);
         if guard.is_none() {
-            let store = heron.open_store()?;
-            store.limit_cache(WINDOW_CACHE_MIB).map_err(|e| {
-                ApiError::new(
-                    ErrorCode::StorageFailed,
-                    format!("Cannot set up the store: {e}"),
-                )
-            })?;
-            *guard = Some(store);
+            *guard = Some(open_app_store(heron)?);
         }
         match guard.as_mut() {
             Some(store) => f(heron, store),
@@ -90,6 +83,18 @@ impl AppState {
             )),
         }
     }
+}
+
+/// A store connection for the app, with the app's page cache (see [`WINDOW_CACHE_MIB`]).
+fn open_app_store(heron: &Heron) -> Result<Store, ApiError> {
+    let store = heron.open_store()?;
+    store.limit_cache(WINDOW_CACHE_MIB).map_err(|e| {
+        ApiError::new(
+            ErrorCode::StorageFailed,
+            format!("Cannot set up the store: {e}"),
+        )
+    })?;
+    Ok(store)
 }
 
 type State<'a> = tauri::State<'a, AppState>;
@@ -202,13 +207,7 @@ async fn search_server(
 ) -> Result<ServerSearch, ApiError> {
     let heron = state.heron.clone()?;
     tauri::async_runtime::spawn_blocking(move || {
-        let store = heron.open_store()?;
-        store.limit_cache(WINDOW_CACHE_MIB).map_err(|e| {
-            ApiError::new(
-                ErrorCode::StorageFailed,
-                format!("Cannot set up the store: {e}"),
-            )
-        })?;
+        let store = open_app_store(&heron)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

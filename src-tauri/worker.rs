@@ -143,13 +143,8 @@ impl Worker {
                 continue;
             }
             if store.is_none() {
-                match heron.open_store() {
-                    Ok(s) => {
-                        if let Err(e) = s.limit_cache(crate::WINDOW_CACHE_MIB) {
-                            eprintln!("heron: the mail worker's store: {e}");
-                        }
-                        store = Some(s);
-                    }
+                match crate::open_app_store(&heron) {
+                    Ok(s) => store = Some(s),
                     Err(e) => {
                         // The window shows the store's own dialog; wait to be kicked.
                         eprintln!(
