@@ -39,4 +39,9 @@ const APP_COMMANDS: &[&str] = &[
     "take_launch_message",
     "message_source",
     "save_message",
+    "account_permissions",
+    "discover_account",
+    "add_account",
+    "sign_in",
+    "remove_account",
 ];

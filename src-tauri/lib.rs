@@ -30,7 +30,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use heron_api::Store;
+use heron_api::accounts::{AccountPermissions, NewAccount};
 use heron_api::composer::{ComposerInput, ComposerSaved, ComposerState, Correspondent};
+use heron_api::discover::{Discovery, DiscoveryOptions};
 use heron_api::lifecycle::RemovedAccount;
 use heron_api::mail::{FolderView, MessageRow, MessageWindow, ServerSearch};
 use heron_api::reader::MessageSource;
@@ -117,9 +119,81 @@ async fn profile(state: State<'_>) -> Result<Option<Profile>, ApiError> {
     Ok(state.heron()?.profile())
 }
 
+/// The accounts with their origin and sign-in state; before the store can be opened
+/// (its own dialog is showing), without looking for credentials.
 #[tauri::command]
 async fn accounts(state: State<'_>) -> Result<Vec<AccountSummary>, ApiError> {
-    Ok(state.heron()?.accounts())
+    state
+        .with_store(|heron, store| Ok(heron.account_list(store)))
+        .or_else(|_| Ok(state.heron()?.accounts()))
+}
+
+#[tauri::command]
+async fn account_permissions(state: State<'_>) -> Result<AccountPermissions, ApiError> {
+    Ok(state.heron()?.account_permissions())
+}
+
+/// Looks for an address's servers; sends no credential anywhere.
+#[tauri::command]
+async fn discover_account(state: State<'_>, email: String) -> Result<Discovery, ApiError> {
+    let heron = state.heron.clone()?;
+    let tls = heron.web_tls()?;
+    heron_api::discover::discover(&email, tls, &DiscoveryOptions::from_env()).await
+}
+
+/// Tries the password on the servers the user confirmed, then saves the account; the
+/// worker is kicked to sync it. Talks to the servers on a store connection of its own.
+#[tauri::command]
+async fn add_account(state: State<'_>, account: NewAccount) -> Result<AccountSummary, ApiError> {
+    let heron = state.heron.clone()?;
+    let added = on_own_connection(move || {
+        let mut store = open_app_store(&heron)?;
+        block_on(heron.add_account(&mut store, &account))?
+    })
+    .await?;
+    state.worker.kick();
+    Ok(added)
+}
+
+/// Checks the password with the account's server and keeps it; the worker is kicked.
+#[tauri::command]
+async fn sign_in(state: State<'_>, account: String, password: String) -> Result<(), ApiError> {
+    let heron = state.heron.clone()?;
+    on_own_connection(move || {
+        let mut store = open_app_store(&heron)?;
+        block_on(heron.sign_in(&mut store, &account, &password))?
+    })
+    .await?;
+    state.worker.kick();
+    Ok(())
+}
+
+/// The account leaves the configuration now; the worker wipes its local data before
+/// its next pass.
+#[tauri::command]
+async fn remove_account(state: State<'_>, account: String) -> Result<(), ApiError> {
+    state.with_store(|heron, store| heron.remove_account(store, &account))?;
+    state.worker.kick();
+    Ok(())
+}
+
+/// Runs `work` on the blocking pool (it opens a store connection of its own and talks
+/// to servers), keeping the window's connection and thread free.
+async fn on_own_connection<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tauri::async_runtime::spawn_blocking(work)
+        .await
+        .map_err(|e| ApiError::new(ErrorCode::StorageFailed, e.to_string()))?
+}
+
+/// Runs a future to completion on a runtime of this (blocking-pool) thread.
+fn block_on<F: std::future::Future>(future: F) -> Result<F::Output, ApiError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| ApiError::new(ErrorCode::StorageFailed, e.to_string()))?;
+    Ok(runtime.block_on(future))
 }
 
 #[tauri::command]
@@ -206,16 +280,11 @@ async fn search_server(
     limit: u32,
 ) -> Result<ServerSearch, ApiError> {
     let heron = state.heron.clone()?;
-    tauri::async_runtime::spawn_blocking(move || {
+    on_own_connection(move || {
         let store = open_app_store(&heron)?;
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| ApiError::new(ErrorCode::StorageFailed, e.to_string()))?;
-        runtime.block_on(heron.search_server(&store, &query, limit.min(500)))
+        block_on(heron.search_server(&store, &query, limit.min(500)))?
     })
     .await
-    .map_err(|e| ApiError::new(ErrorCode::StorageFailed, e.to_string()))?
 }
 
 /// Actions are applied to the store at once and queued for the server; the worker is
@@ -665,6 +734,11 @@ pub fn run() -> std::process::ExitCode {
             removed_accounts,
             acknowledge_removed_accounts,
             search_server,
+            account_permissions,
+            discover_account,
+            add_account,
+            sign_in,
+            remove_account,
             take_launch_message,
             message_source,
             save_message

@@ -165,6 +165,11 @@ impl Worker {
                 Ok(_) => {}
                 Err(e) => eprintln!("heron: {}", e.message),
             }
+            // Accounts the user removed are wiped here, between passes, so no sync of
+            // them is still writing.
+            if let Err(e) = heron.wipe_removed_user_accounts(s) {
+                eprintln!("heron: {}", e.message);
+            }
             let ok = self.pass(&app, &heron, s).await;
             failures = if ok { 0 } else { failures + 1 };
             let mut wait = if ok {

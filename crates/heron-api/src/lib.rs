@@ -5,8 +5,10 @@
 //! failure is an [`ApiError`] with a stable [`ErrorCode`] the UI branches on (never the
 //! message text, which is for people).
 
+pub mod accounts;
 pub mod composer;
 pub mod consent;
+pub mod discover;
 pub mod lifecycle;
 pub mod local_data;
 pub mod mail;
@@ -90,6 +92,9 @@ pub enum ErrorCode {
     /// The action is risky (opening an executable attachment) and needs the user's
     /// explicit confirmation; ask, then call again confirming.
     ConfirmationRequired,
+    /// The admin's policy does not allow it (adding or removing accounts, an account's
+    /// domain, signing in a way this version cannot).
+    NotAllowed,
 }
 
 /// An error as it crosses the API boundary: `{code, message}`.
@@ -209,6 +214,10 @@ impl Heron {
                 .data_dir
                 .as_ref()
                 .map(|d| d.join(USER_SETTINGS_FILE)),
+            user_accounts: options
+                .data_dir
+                .as_ref()
+                .map(|d| d.join(heron_policy::user_accounts::USER_ACCOUNTS_FILE)),
             os_user: options.os_user.clone().unwrap_or_else(os_user_from_env),
         };
         // A broken user settings file must neither stop the app nor the admin's policy.
@@ -252,9 +261,22 @@ impl Heron {
         self.with_policy(|p| p.accounts.first().map(|a| a.profile()))
     }
 
-    /// The configured accounts, without secrets.
+    /// The configured accounts, without secrets, without looking for credentials
+    /// (`needs_sign_in` is false; [`Heron::account_list`] looks).
     pub fn accounts(&self) -> Vec<AccountSummary> {
-        self.with_policy(|p| p.accounts.iter().map(AccountSummary::from).collect())
+        self.with_policy(|p| {
+            p.accounts
+                .iter()
+                .map(|a| {
+                    let origin = if p.is_user_account(&a.id) {
+                        transport::AccountOrigin::User
+                    } else {
+                        transport::AccountOrigin::Policy
+                    };
+                    AccountSummary::new(a, origin, false)
+                })
+                .collect()
+        })
     }
 
     /// Files the configuration was read from.

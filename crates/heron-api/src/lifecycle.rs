@@ -3,6 +3,7 @@
 //! attachments, drafts, outbox, keyring entries) is wiped from this machine, with a
 //! notice for the user saying why.
 
+use heron_model::AccountId;
 use heron_store::Store;
 use serde::{Deserialize, Serialize};
 
@@ -11,6 +12,35 @@ use crate::{ApiError, ErrorCode, Heron};
 
 /// The store setting holding removals the user has not yet been told about.
 const UNTOLD_SETTING: &str = "lifecycle.removed_untold";
+
+/// The store setting holding accounts the user removed whose data is not wiped yet.
+const USER_REMOVED_SETTING: &str = "lifecycle.user_removed_pending";
+
+/// Accounts the user removed whose local data is still to be wiped.
+pub(crate) fn queued_user_removals(store: &Store) -> Result<Vec<AccountId>, ApiError> {
+    let raw = store
+        .setting(USER_REMOVED_SETTING)
+        .map_err(store_error)?
+        .unwrap_or_default();
+    Ok(serde_json::from_str(&raw).unwrap_or_default())
+}
+
+fn set_queued_user_removals(store: &mut Store, ids: &[AccountId]) -> Result<(), ApiError> {
+    let json = serde_json::to_string(ids)
+        .map_err(|e| ApiError::new(ErrorCode::StorageFailed, e.to_string()))?;
+    store
+        .set_setting(USER_REMOVED_SETTING, &json)
+        .map_err(store_error)
+}
+
+/// Queues the wipe of an account the user removed.
+pub(crate) fn queue_user_removal(store: &mut Store, id: &AccountId) -> Result<(), ApiError> {
+    let mut ids = queued_user_removals(store)?;
+    if !ids.contains(id) {
+        ids.push(id.clone());
+    }
+    set_queued_user_removals(store, &ids)
+}
 
 /// An account whose local data was wiped because the policy removed it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,6 +101,47 @@ impl Heron {
             set_untold(store, &list)?;
         }
         Ok(wiped)
+    }
+
+    /// Wipes the local data of the accounts the user removed
+    /// ([`Heron::remove_account`]) and returns them: run by the worker between passes,
+    /// so no sync of them is still writing. Each wipe is verified by the store; one that
+    /// fails stays queued and is reported.
+    pub fn wipe_removed_user_accounts(
+        &self,
+        store: &mut Store,
+    ) -> Result<Vec<AccountId>, ApiError> {
+        let queued = queued_user_removals(store)?;
+        if queued.is_empty() {
+            return Ok(Vec::new());
+        }
+        let present = store.account_ids().map_err(store_error)?;
+        let mut wiped = Vec::new();
+        let mut failure = None;
+        for id in &queued {
+            if present.contains(id) {
+                if let Err(e) = store.wipe_account(id) {
+                    failure.get_or_insert(ApiError::new(
+                        ErrorCode::WipeIncomplete,
+                        format!("The removed account {id} could not be wiped completely: {e}"),
+                    ));
+                    continue;
+                }
+            } else {
+                // Never synced: only its password may be here.
+                let _ = store.delete_account_secret(id, "password");
+            }
+            wiped.push(id.clone());
+        }
+        let left: Vec<AccountId> = queued
+            .into_iter()
+            .filter(|id| !wiped.contains(id))
+            .collect();
+        set_queued_user_removals(store, &left)?;
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(wiped),
+        }
     }
 
     /// Removals the user has not been told about yet (shown once, on the next start).

@@ -6,6 +6,8 @@
 //! at most [`MAX_REDIRECTS`] redirects, each checked again; only raster images of at
 //! most [`REMOTE_ITEM_MAX_BYTES`]; a time limit on the whole.
 
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -50,10 +52,69 @@ fn failed(status: u16) -> Served {
     }
 }
 
+/// The raster image types remote content may be.
+const IMAGE_TYPES: &[&str] = &[
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "image/bmp",
+];
+
 async fn fetch(url: &str, tls: Arc<rustls::ClientConfig>) -> Result<Served, String> {
+    let want = Want {
+        accept: "image/png,image/jpeg,image/gif,image/webp",
+        types: IMAGE_TYPES,
+        max_bytes: REMOTE_ITEM_MAX_BYTES,
+    };
+    let fetched = bare_get(url, tls, &want, &BTreeMap::new()).await?;
+    Ok(Served {
+        status: 200,
+        content_type: fetched.content_type,
+        body: fetched.body,
+    })
+}
+
+/// What one bare GET asks for and accepts.
+pub(crate) struct Want<'a> {
+    /// The Accept header.
+    pub accept: &'a str,
+    /// The content types (lowercase, without parameters) taken; anything else is refused
+    /// before its body is read.
+    pub types: &'a [&'a str],
+    /// The largest body taken.
+    pub max_bytes: usize,
+}
+
+/// What a bare GET brought back.
+pub(crate) struct Fetched {
+    /// The URL it came from, after redirects.
+    pub url: url::Url,
+    /// Its content type, lowercase, without parameters.
+    pub content_type: String,
+    /// The body.
+    pub body: Vec<u8>,
+    /// Whether every hop, redirects included, was HTTPS (verified).
+    pub all_https: bool,
+}
+
+/// Host names to connect to at a given address instead of where DNS says, as
+/// `host:port` to address (the test stack's servers, which DNS does not know).
+pub(crate) type ConnectTo = BTreeMap<String, SocketAddr>;
+
+/// A bare GET (see the module's notes) of `url` following at most [`MAX_REDIRECTS`]
+/// redirects, each checked again.
+pub(crate) async fn bare_get(
+    url: &str,
+    tls: Arc<rustls::ClientConfig>,
+    want: &Want<'_>,
+    connect_to: &ConnectTo,
+) -> Result<Fetched, String> {
     let mut url = url::Url::parse(url).map_err(|e| format!("not a URL: {e}"))?;
+    let mut all_https = true;
     for _ in 0..=MAX_REDIRECTS {
-        let response = get(&url, tls.clone()).await?;
+        all_https &= url.scheme() == "https";
+        let response = get(&url, tls.clone(), want.accept, connect_to).await?;
         let status = response.status();
         if status.is_redirection() {
             let location = response
@@ -76,27 +137,25 @@ async fn fetch(url: &str, tls: Arc<rustls::ClientConfig>) -> Result<Served, Stri
             .and_then(|v| v.split(';').next())
             .map(|v| v.trim().to_ascii_lowercase())
             .unwrap_or_default();
-        if !matches!(
-            content_type.as_str(),
-            "image/png" | "image/jpeg" | "image/gif" | "image/webp" | "image/bmp"
-        ) {
-            return Err(format!("not a raster image ({content_type:?})"));
+        if !want.types.contains(&content_type.as_str()) {
+            return Err(format!("not an expected type ({content_type:?})"));
         }
         let mut body = response.into_body();
         let mut bytes = Vec::new();
         while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(|e| format!("reading the image failed: {e}"))?;
+            let frame = frame.map_err(|e| format!("reading the body failed: {e}"))?;
             if let Some(data) = frame.data_ref() {
-                if bytes.len() + data.len() > REMOTE_ITEM_MAX_BYTES {
-                    return Err(format!("larger than {REMOTE_ITEM_MAX_BYTES} bytes"));
+                if bytes.len() + data.len() > want.max_bytes {
+                    return Err(format!("larger than {} bytes", want.max_bytes));
                 }
                 bytes.extend_from_slice(data);
             }
         }
-        return Ok(Served {
-            status: 200,
+        return Ok(Fetched {
+            url,
             content_type,
             body: bytes,
+            all_https,
         });
     }
     Err(format!("more than {MAX_REDIRECTS} redirects"))
@@ -105,6 +164,8 @@ async fn fetch(url: &str, tls: Arc<rustls::ClientConfig>) -> Result<Served, Stri
 async fn get(
     url: &url::Url,
     tls: Arc<rustls::ClientConfig>,
+    accept: &str,
+    connect_to: &ConnectTo,
 ) -> Result<hyper::Response<hyper::body::Incoming>, String> {
     let https = match url.scheme() {
         "https" => true,
@@ -120,9 +181,11 @@ async fn get(
         .trim_start_matches('[')
         .trim_end_matches(']')
         .to_owned();
-    let tcp = TcpStream::connect((bare_host.as_str(), port))
-        .await
-        .map_err(|e| format!("cannot connect to {host}:{port}: {e}"))?;
+    let tcp = match connect_to.get(&format!("{bare_host}:{port}")) {
+        Some(address) => TcpStream::connect(address).await,
+        None => TcpStream::connect((bare_host.as_str(), port)).await,
+    }
+    .map_err(|e| format!("cannot connect to {host}:{port}: {e}"))?;
     let stream: Box<dyn Stream> = if https {
         let name = ServerName::try_from(bare_host.clone()).map_err(|e| format!("{e}"))?;
         let tls = tokio_rustls::TlsConnector::from(tls)
@@ -150,10 +213,7 @@ async fn get(
     let request = hyper::Request::get(target)
         .header(hyper::header::HOST, authority)
         .header(hyper::header::USER_AGENT, "Heron")
-        .header(
-            hyper::header::ACCEPT,
-            "image/png,image/jpeg,image/gif,image/webp",
-        )
+        .header(hyper::header::ACCEPT, accept)
         .body(Empty::<Bytes>::new())
         .map_err(|e| format!("cannot build the request: {e}"))?;
     sender

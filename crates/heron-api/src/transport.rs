@@ -51,10 +51,37 @@ pub struct AccountSummary {
     pub incoming: String,
     /// `smtps://host:port` or `smtp+starttls://host:port`.
     pub outgoing: String,
+    /// The admin's, or added by the user on this computer.
+    pub origin: AccountOrigin,
+    /// How the user signs in.
+    pub auth: AuthKind,
+    /// No credential is kept yet: the account does not sync until the user signs in.
+    pub needs_sign_in: bool,
 }
 
-impl From<&AccountConfig> for AccountSummary {
-    fn from(a: &AccountConfig) -> Self {
+/// Where an account came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountOrigin {
+    /// Set up by the admin's policy; the user cannot remove it.
+    Policy,
+    /// Added by the user on this computer.
+    User,
+}
+
+/// How an account signs in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthKind {
+    /// A password.
+    Password,
+    /// OAuth 2.0 through the organisation's sign-in page.
+    Oauth2,
+}
+
+impl AccountSummary {
+    /// The summary of `a`, whose origin and sign-in state the caller knows.
+    pub fn new(a: &AccountConfig, origin: AccountOrigin, needs_sign_in: bool) -> Self {
         let url = |scheme: &str, e: &heron_policy::Endpoint| match e.security {
             TransportSecurity::Tls => format!("{scheme}s://{}:{}", e.host, e.port),
             TransportSecurity::Starttls => format!("{scheme}+starttls://{}:{}", e.host, e.port),
@@ -65,6 +92,12 @@ impl From<&AccountConfig> for AccountSummary {
             email: a.email.clone(),
             incoming: url("imap", &a.imap),
             outgoing: url("smtp", &a.smtp),
+            origin,
+            auth: match a.auth {
+                heron_policy::AuthMethod::Password => AuthKind::Password,
+                heron_policy::AuthMethod::Oauth2(_) => AuthKind::Oauth2,
+            },
+            needs_sign_in,
         }
     }
 }

@@ -287,19 +287,22 @@ Admins configure Heron with JSON policy files; the JSON Schema is
 
 ## Where policies live
 
-| OS | Files, in the order they are merged |
+| OS | Sources, in the order they are merged |
 |---|---|
 | Linux | `/etc/heron/policies.json`, then `/etc/heron/policies.d/*.json` in lexical order |
-| Windows | `%ProgramData%\Heron\policies.json`, then `%ProgramData%\Heron\policies.d\*.json`; Group Policy (`HKLM\Software\Policies\Heron`, templates in [admx/](admx/)) is not read yet |
-| macOS | `/Library/Application Support/Heron/policies.json` and `policies.d/`; the managed preferences domain `app.heron.desktop` is not read yet |
+| Windows | `%ProgramData%\Heron\policies.json`, then `%ProgramData%\Heron\policies.d\*.json`, then Group Policy: the registry key `HKLM\Software\Policies\Heron` (see "Windows Group Policy" below) |
+| macOS | `/Library/Application Support/Heron/policies.json` and `policies.d/`, then the managed preferences domain `app.heron.desktop` that MDM installs: `/Library/Managed Preferences/app.heron.desktop.plist` (the device), then `/Library/Managed Preferences/<user>/app.heron.desktop.plist` (the signed-in user; see "macOS managed preferences" below) |
+
+The OS's own store is read last, as one more policy file: Group Policy and MDM replace
+what a local file gives, except a setting that file already locked.
 
 `heronctl --config FILE` or the `HERON_CONFIG` environment variable name one file that
-then replaces the system files (tests, headless use; release builds of the desktop app
-ignore `HERON_CONFIG`, so a user cannot replace the admin's policy). heron-api can watch
-the files and apply a change while it runs (the desktop app does not start that watcher
-yet). A file with errors is reported (the same text as `heronctl policy check`) and the
-last good policy stays in force; a broken user settings file is reported and left out,
-never the admin's policy.
+then replaces the system files and the OS's store (tests, headless use; release builds of
+the desktop app ignore `HERON_CONFIG`, so a user cannot replace the admin's policy).
+heron-api can watch the sources and apply a change while it runs (the desktop app does
+not start that watcher yet). A source with errors is reported (the same text as
+`heronctl policy check`) and the last good policy stays in force; a broken user settings
+file is reported and left out, never the admin's policy.
 
 ## Default or locked
 
@@ -346,10 +349,50 @@ const OUTRO: &str = r#"
 describe every setting above. Policies under `Software\Policies\Heron\<section>` are
 locked; the same names under `Software\Policies\Heron\Recommended\<section>` are defaults
 the user may change. Booleans are DWORD 0/1, integers DWORD, choices strings; lists
-(`allowed_domains`, `remove_accounts`, `extra_ca_files`) are a JSON array in a string.
+(`allowed_domains`, `remove_accounts`, `extra_ca_files`, `push_folders`) are a JSON
+array in a string.
 Accounts and the privacy notice are one multi-line string each, holding the same JSON as
-the `accounts` array and the `privacy_notice` object of a policy file. (Heron does not
-read the registry yet; see "Where policies live".)
+the `accounts` array and the `privacy_notice` object of a policy file, one line of JSON
+per line of the text box (REG_MULTI_SZ; a REG_SZ holding the whole JSON is read too).
+
+Heron reads `HKLM\Software\Policies\Heron` as the policy file these values stand for,
+after the files in `%ProgramData%\Heron`. A setting that is both locked and under
+`Recommended` is locked. Any setting may be written under `Recommended` by hand; it is
+then a default, like a plain value in a file. Names ignore case, as in the registry; an
+unknown value or key, or a value of the wrong registry type, is an error naming the
+value; an error inside JSON text also gives its line and column there:
+
+```text
+HKLM\Software\Policies\Heron: at features\camera: expected REG_DWORD 0 or 1, found REG_SZ "yes"
+HKLM\Software\Policies\Heron: at accounts[0].imap.port (line 5, column 49): expected a whole number from 1 to 65535, found the number 99999
+```
+
+## macOS managed preferences
+
+An MDM configuration profile for the preference domain `app.heron.desktop` (Heron's
+bundle identifier), e.g. a custom settings payload, holds a policy file in property list
+form: the same keys and nesting, `<dict>` for an object, `<array>`, `<string>`,
+`<integer>`, `<true/>` and `<false/>`, and a locked setting as a `<dict>` with the keys
+`value` and `locked`:
+
+```xml
+<key>features</key>
+<dict>
+  <key>camera</key>
+  <false/>
+  <key>remote_content</key>
+  <dict><key>value</key><false/><key>locked</key><true/></dict>
+</dict>
+```
+
+Dates are strings (`<string>2026-04-01</string>`); `<date>` and `<data>` are errors.
+macOS writes the device's profiles to `/Library/Managed Preferences/app.heron.desktop.plist`
+and a user's to `/Library/Managed Preferences/<user>/app.heron.desktop.plist`; both are
+read, the user's second. Errors name the file and the key path:
+
+```text
+/Library/Managed Preferences/app.heron.desktop.plist: at $.features.camera: expected true or false, found the string "yes"
+```
 "#;
 
 fn xml(text: &str) -> String {

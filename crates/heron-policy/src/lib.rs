@@ -14,6 +14,7 @@ pub mod generate;
 pub mod json;
 mod platform;
 pub mod schema;
+pub mod user_accounts;
 pub mod validate;
 
 use std::collections::BTreeMap;
@@ -76,8 +77,16 @@ pub enum PolicyError {
         /// The placeholder.
         placeholder: String,
     },
-    /// The user settings file could not be written.
-    #[error("Cannot save user settings to {path}: {source}")]
+    /// The user's accounts file holds something it may not.
+    #[error("The accounts file {path} cannot be used: {problem}")]
+    UserAccounts {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, in words.
+        problem: String,
+    },
+    /// The user settings (or accounts) file could not be written.
+    #[error("Cannot save {path}: {source}")]
     Write {
         /// The file.
         path: PathBuf,
@@ -308,21 +317,29 @@ impl UserSettings {
             self.0.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         let text = serde_json::to_string_pretty(&serde_json::Value::Object(map))
             .map_err(|e| write_error(std::io::Error::other(e)))?;
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(write_error)?;
-        }
-        // Written whole to a temporary file, flushed to disk, then renamed over the old
-        // one: a crash leaves the old settings or the new, never half a file.
-        let temporary = path.with_extension("json.tmp");
-        {
-            use std::io::Write as _;
-            let mut file = std::fs::File::create(&temporary).map_err(write_error)?;
-            file.write_all((text + "\n").as_bytes())
-                .map_err(write_error)?;
-            file.sync_all().map_err(write_error)?;
-        }
-        std::fs::rename(&temporary, path).map_err(write_error)
+        write_atomically(path, &(text + "\n")).map_err(write_error)
     }
+}
+
+/// Writes `text` whole to a temporary file beside `path`, flushed to disk and readable
+/// only by the user, then renamed over `path`: a crash leaves the old file or the new,
+/// never half of one.
+pub(crate) fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let temporary = path.with_extension("json.tmp");
+    {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&temporary)?;
+        file.write_all(text.as_bytes())?;
+        file.sync_all()?;
+    }
+    std::fs::rename(&temporary, path)
 }
 
 /// Checks one value for a user setting: `Err` says what was expected.
@@ -404,6 +421,10 @@ pub struct EffectivePolicy {
     pub origins: BTreeMap<String, EffectiveSetting>,
     /// The managed files applied, in order.
     pub sources: Vec<PathBuf>,
+    /// The ids among `accounts` that the user added (the others are the admin's).
+    pub user_accounts: std::collections::BTreeSet<AccountId>,
+    /// Accounts the user added that the policy does not allow now, and why.
+    pub set_aside: Vec<user_accounts::SetAside>,
 }
 
 impl EffectivePolicy {
@@ -485,6 +506,8 @@ impl EffectivePolicy {
             settings,
             origins,
             sources: documents.iter().map(|d| d.path.clone()).collect(),
+            user_accounts: std::collections::BTreeSet::new(),
+            set_aside: Vec::new(),
         })
     }
 
@@ -500,7 +523,10 @@ impl EffectivePolicy {
 
     fn permits(&self, permission: Permission) -> bool {
         match permission {
-            Permission::Auto => self.accounts.is_empty(),
+            Permission::Auto => self
+                .accounts
+                .iter()
+                .all(|a| self.user_accounts.contains(&a.id)),
             Permission::Yes => true,
             Permission::No => false,
         }
@@ -519,13 +545,14 @@ impl EffectivePolicy {
                 }
                 serde_json::json!({
                     "account": value,
-                    "source": self.account_sources.get(&a.id),
+                    "source": self.account_source(&a.id),
                 })
             })
             .collect();
         serde_json::json!({
             "sources": self.sources,
             "accounts": accounts,
+            "set_aside": self.set_aside,
             "privacy_notice": self.privacy_notice,
             "settings": self.origins,
         })
@@ -567,15 +594,21 @@ impl fmt::Display for EffectivePolicy {
         }
         for a in &self.accounts {
             let source = self
-                .account_sources
-                .get(&a.id)
-                .map_or_else(String::new, |p| p.display().to_string());
+                .account_source(&a.id)
+                .map_or_else(String::new, |s| s.to_string());
             writeln!(
                 f,
                 "  {} <{}> login {}  [{source}]",
                 a.id,
                 a.email,
                 a.login()
+            )?;
+        }
+        for aside in &self.set_aside {
+            writeln!(
+                f,
+                "  {} <{}> not in use: {}",
+                aside.id, aside.email, aside.reason
             )?;
         }
         if let Some(notice) = &self.privacy_notice {
@@ -630,6 +663,10 @@ pub struct PolicyRoots {
     pub file: PathBuf,
     /// A directory of further `*.json` policy files, read in lexical order.
     pub dir: PathBuf,
+    /// Whether the OS's own policy store is read too, after the files: Group Policy on
+    /// Windows, the managed preferences domain on macOS (see docs/POLICIES.md). Set by
+    /// [`PolicyRoots::system`], not by [`PolicyRoots::under`], so tests never see it.
+    pub native_store: bool,
 }
 
 impl PolicyRoots {
@@ -643,6 +680,7 @@ impl PolicyRoots {
         Self {
             file: dir.join("policies.json"),
             dir: dir.join("policies.d"),
+            native_store: false,
         }
     }
 }
@@ -656,6 +694,9 @@ pub struct PolicyLoader {
     pub explicit: Option<PathBuf>,
     /// The user settings file, when there is a data directory.
     pub user_settings: Option<PathBuf>,
+    /// The user's own accounts ([`user_accounts::USER_ACCOUNTS_FILE`]), when there is a
+    /// data directory.
+    pub user_accounts: Option<PathBuf>,
     /// Fills account templates.
     pub os_user: OsUser,
 }
@@ -690,50 +731,61 @@ impl PolicyLoader {
     /// user's own choices are then left out (and the problem returned), but the admin's
     /// policy still applies. A broken managed file is an error.
     pub fn load_tolerant(&self) -> Result<LoadedPolicy, PolicyError> {
-        let documents = self
-            .policy_files()
-            .iter()
-            .map(|p| PolicyDocument::load(p))
-            .collect::<Result<Vec<_>, _>>()?;
+        let documents = platform::managed_documents(self)?;
         let with_user = match &self.user_settings {
             Some(path) => UserSettings::load(path),
             None => Ok(UserSettings::default()),
         }
         .and_then(|user| EffectivePolicy::merge(&documents, &user, &self.os_user));
-        match with_user {
-            Ok(effective) => Ok(LoadedPolicy {
-                effective,
-                user_settings_error: None,
-            }),
-            Err(user_error) => {
-                let effective =
-                    EffectivePolicy::merge(&documents, &UserSettings::default(), &self.os_user)?;
-                Ok(LoadedPolicy {
-                    effective,
-                    user_settings_error: Some(user_error),
-                })
+        let (effective, mut user_settings_error) = match with_user {
+            Ok(effective) => (effective, None),
+            Err(user_error) => (
+                EffectivePolicy::merge(&documents, &UserSettings::default(), &self.os_user)?,
+                Some(user_error),
+            ),
+        };
+        let effective = match self.add_user_accounts(effective.clone()) {
+            Ok(with_accounts) => with_accounts,
+            Err(accounts_error) => {
+                user_settings_error.get_or_insert(accounts_error);
+                effective
             }
+        };
+        Ok(LoadedPolicy {
+            effective,
+            user_settings_error,
+        })
+    }
+
+    /// `effective` with the user's own accounts the policy allows.
+    fn add_user_accounts(
+        &self,
+        effective: EffectivePolicy,
+    ) -> Result<EffectivePolicy, PolicyError> {
+        match &self.user_accounts {
+            Some(path) => {
+                let accounts = user_accounts::UserAccounts::load(path)?;
+                Ok(effective.with_user_accounts(&accounts, path))
+            }
+            None => Ok(effective),
         }
     }
 
     /// Reads every source and merges them.
     pub fn load(&self) -> Result<EffectivePolicy, PolicyError> {
-        let documents = self
-            .policy_files()
-            .iter()
-            .map(|p| PolicyDocument::load(p))
-            .collect::<Result<Vec<_>, _>>()?;
+        let documents = platform::managed_documents(self)?;
         let user = match &self.user_settings {
             Some(path) => UserSettings::load(path)?,
             None => UserSettings::default(),
         };
-        EffectivePolicy::merge(&documents, &user, &self.os_user)
+        self.add_user_accounts(EffectivePolicy::merge(&documents, &user, &self.os_user)?)
     }
 
     /// The sources' current state.
     pub fn fingerprint(&self) -> Fingerprint {
         let mut paths = self.policy_files();
         paths.extend(self.user_settings.clone());
+        paths.extend(self.user_accounts.clone());
         if self.explicit.is_none() {
             paths.push(self.roots.file.clone());
         }
@@ -745,6 +797,7 @@ impl PolicyLoader {
                     .and_then(|m| Some((m.modified().ok()?, m.len())));
                 (p, meta)
             })
+            .chain(platform::native_fingerprint(self))
             .collect()
     }
 }

@@ -198,6 +198,7 @@ fn files_are_found_in_lexical_order_under_injected_roots() {
         roots: roots.clone(),
         explicit: None,
         user_settings: None,
+        user_accounts: None,
         os_user: user(),
     };
     assert_eq!(
@@ -222,6 +223,7 @@ fn explicit_file_replaces_the_system_files() {
         roots: PolicyRoots::under(&dir.path().join("nothing")),
         explicit: Some(path.clone()),
         user_settings: None,
+        user_accounts: None,
         os_user: user(),
     };
     let effective = loader.load().unwrap();

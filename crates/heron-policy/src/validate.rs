@@ -9,9 +9,12 @@ use crate::schema::{Field, Shape, TextKind, placeholders};
 /// One problem in a policy file, with where it is and what would be right.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
-    /// Where the offending key or value starts.
+    /// Where the offending key or value starts; line 0 (`Position::default()`) where the
+    /// source has no text to point into (a registry value, a property list key), and
+    /// `path` alone says where.
     pub at: Position,
-    /// The JSON path, e.g. `$.accounts[0].imap.port`.
+    /// The JSON path, e.g. `$.accounts[0].imap.port`; for the Windows registry the value
+    /// under `HKLM\Software\Policies\Heron`, e.g. `features\camera`.
     pub path: String,
     /// What was expected there.
     pub expected: String,
@@ -24,7 +27,11 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// The diagnostic as `heronctl policy check` prints it, prefixed with the file.
     pub fn render(&self, file: &Path) -> String {
-        format!("{}:{self}", file.display())
+        if self.at.line == 0 {
+            format!("{}: {self}", file.display())
+        } else {
+            format!("{}:{self}", file.display())
+        }
     }
 
     pub(crate) fn from_syntax(e: SyntaxError) -> Self {
@@ -40,10 +47,13 @@ impl Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.at.line > 0 {
+            write!(f, "{}:{}: ", self.at.line, self.at.column)?;
+        }
         write!(
             f,
-            "{}:{}: at {}: expected {}, found {}",
-            self.at.line, self.at.column, self.path, self.expected, self.found
+            "at {}: expected {}, found {}",
+            self.path, self.expected, self.found
         )?;
         if let Some(suggestion) = &self.did_you_mean {
             write!(f, "; did you mean \"{suggestion}\"?")?;

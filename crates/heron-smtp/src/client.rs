@@ -133,45 +133,15 @@ pub async fn send_recorded(
     before_data: impl FnOnce() -> Result<(), String>,
 ) -> Result<String, SmtpError> {
     let (from, recipients) = check_envelope(envelope)?;
-    if opts.login.is_empty() || opts.login.contains(['\r', '\n', '\0']) {
-        return Err(SmtpError::Invalid(
-            "The login name is empty or contains a line break".to_owned(),
-        ));
-    }
-    let mechanisms: &[Mechanism] = match &opts.auth {
-        Auth::Password(_) => &[Mechanism::Plain, Mechanism::Login],
-        Auth::XOAuth2(_) => &[Mechanism::Xoauth2],
-    };
-    if credentials_have_line_breaks(&opts.auth) {
-        return Err(SmtpError::Invalid(
-            "The password contains a line break".to_owned(),
-        ));
-    }
+    check_credentials(opts)?;
 
     let message = crlf_only(message);
     // lettre ends DATA with CRLF.CRLF whatever the message ends with; the first CRLF
     // of it ends our last line, so one of ours goes, or every message would arrive
     // with an extra empty line.
     let message = message.strip_suffix(b"\r\n").unwrap_or(&message);
-    let (stream, written) = open(opts).await?;
-    let mut conn = step(
-        opts.timeouts.command,
-        "the greeting",
-        AsyncSmtpConnection::connect_with_transport(Box::new(stream), &hello_name()),
-    )
-    .await?
-    .map_err(|e| connection_error(e, "the greeting"))?;
-
-    let info = conn.server_info();
-    let Some(mechanism) = info.get_auth_mechanism(mechanisms) else {
-        conn.abort().await;
-        return Err(SmtpError::MechanismUnavailable {
-            mechanism: match opts.auth {
-                Auth::Password(_) => "PLAIN or LOGIN".to_owned(),
-                Auth::XOAuth2(_) => "XOAUTH2".to_owned(),
-            },
-        });
-    };
+    let (mut conn, mechanism, written) = greet(opts).await?;
+    let info = conn.server_info().clone();
     let mut mail_options = Vec::new();
     if !message.is_ascii() {
         if !info.supports_feature(Extension::EightBitMime) {
@@ -194,20 +164,7 @@ pub async fn send_recorded(
     }
 
     let result = async {
-        step(opts.timeouts.command, "logging in", async {
-            match &opts.auth {
-                Auth::Password(password) => {
-                    let credentials =
-                        Credentials::new(opts.login.clone(), password.expose().to_owned());
-                    conn.auth(&[mechanism], &credentials)
-                        .await
-                        .map(drop)
-                        .map_err(auth_error)
-                }
-                Auth::XOAuth2(token) => auth_xoauth2(&mut conn, &opts.login, token.expose()).await,
-            }
-        })
-        .await??;
+        log_in(&mut conn, opts, mechanism).await?;
         step(
             opts.timeouts.command,
             "the sender",
@@ -262,6 +219,89 @@ pub async fn send_recorded(
         }
     }
     result
+}
+
+/// Connects, secures the connection and logs in, then says goodbye without sending
+/// anything: whether `opts` would let mail be sent. Adding an account and signing in
+/// use it before a password is kept.
+pub async fn verify_login(opts: &SmtpOptions) -> Result<(), SmtpError> {
+    check_credentials(opts)?;
+    let (mut conn, mechanism, _written) = greet(opts).await?;
+    let result = log_in(&mut conn, opts, mechanism).await;
+    let _ = timeout(Duration::from_secs(5), conn.quit()).await;
+    result
+}
+
+/// Refuses a login or credential that would break the command it goes in.
+fn check_credentials(opts: &SmtpOptions) -> Result<(), SmtpError> {
+    if opts.login.is_empty() || opts.login.contains(['\r', '\n', '\0']) {
+        return Err(SmtpError::Invalid(
+            "The login name is empty or contains a line break".to_owned(),
+        ));
+    }
+    if credentials_have_line_breaks(&opts.auth) {
+        return Err(SmtpError::Invalid(
+            "The password contains a line break".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+/// Opens and secures the connection, reads the greeting and picks the login mechanism.
+async fn greet(
+    opts: &SmtpOptions,
+) -> Result<
+    (
+        AsyncSmtpConnection,
+        Mechanism,
+        Arc<std::sync::atomic::AtomicU64>,
+    ),
+    SmtpError,
+> {
+    let mechanisms: &[Mechanism] = match &opts.auth {
+        Auth::Password(_) => &[Mechanism::Plain, Mechanism::Login],
+        Auth::XOAuth2(_) => &[Mechanism::Xoauth2],
+    };
+    let (stream, written) = open(opts).await?;
+    let mut conn = step(
+        opts.timeouts.command,
+        "the greeting",
+        AsyncSmtpConnection::connect_with_transport(Box::new(stream), &hello_name()),
+    )
+    .await?
+    .map_err(|e| connection_error(e, "the greeting"))?;
+    let Some(mechanism) = conn.server_info().get_auth_mechanism(mechanisms) else {
+        conn.abort().await;
+        return Err(SmtpError::MechanismUnavailable {
+            mechanism: match opts.auth {
+                Auth::Password(_) => "PLAIN or LOGIN".to_owned(),
+                Auth::XOAuth2(_) => "XOAUTH2".to_owned(),
+            },
+        });
+    };
+    Ok((conn, mechanism, written))
+}
+
+/// AUTH with the options' credential.
+async fn log_in(
+    conn: &mut AsyncSmtpConnection,
+    opts: &SmtpOptions,
+    mechanism: Mechanism,
+) -> Result<(), SmtpError> {
+    step(opts.timeouts.command, "logging in", async {
+        match &opts.auth {
+            Auth::Password(password) => {
+                let credentials =
+                    Credentials::new(opts.login.clone(), password.expose().to_owned());
+                conn.auth(&[mechanism], &credentials)
+                    .await
+                    .map(drop)
+                    .map_err(auth_error)
+            }
+            Auth::XOAuth2(token) => auth_xoauth2(conn, &opts.login, token.expose()).await,
+        }
+    })
+    .await?
 }
 
 /// The longest SMTP command line, CRLF included (RFC 5321, section 4.5.3.1.4). An AUTH

@@ -14,5 +14,7 @@ mod client;
 mod error;
 mod meter;
 
-pub use client::{Auth, Envelope, Security, SmtpOptions, Timeouts, send, send_recorded};
+pub use client::{
+    Auth, Envelope, Security, SmtpOptions, Timeouts, send, send_recorded, verify_login,
+};
 pub use error::{SmtpError, Stage};

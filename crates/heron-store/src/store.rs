@@ -34,6 +34,8 @@ pub const OWNED_ENTRIES: &[&str] = &[
     BLOBS_DIR,
     TEMP_DIR,
     "user-settings.json",
+    // The accounts the user added (heron-policy's USER_ACCOUNTS_FILE).
+    "accounts.json",
 ];
 const BLOBS_DIR: &str = "blobs";
 const TEMP_DIR: &str = "tmp";

@@ -10,6 +10,7 @@
 //! [`Stack::oauth_token`], which Dovecot validates itself (see [`oauth`]).
 
 pub mod directory_data;
+pub mod discovery;
 pub mod fault_proxy;
 pub mod oauth;
 pub mod seed;

@@ -40,6 +40,14 @@ pub fn ensure_pki(dir: &Path) -> Result<TlsFiles> {
     if files.ca_pem.exists() && files.cert_pem.exists() && files.key_pem.exists() {
         return Ok(files);
     }
+    make_pki(dir, SERVER_NAMES, "mail.example.test")
+}
+
+/// Creates a new CA in `dir` and a server certificate it signs for `names` (host names
+/// or addresses), replacing any there: a PKI of a test's own, e.g. for a web server
+/// under names the stack's certificate does not cover.
+pub fn make_pki(dir: &Path, names: &[&str], common_name: &str) -> Result<TlsFiles> {
+    let files = files_in(dir);
     std::fs::create_dir_all(dir).with_context(|| format!("Cannot create {}", dir.display()))?;
 
     let ca_key = KeyPair::generate().context("Cannot generate the test CA key")?;
@@ -51,9 +59,9 @@ pub fn ensure_pki(dir: &Path) -> Result<TlsFiles> {
     let issuer = Issuer::new(ca_params, ca_key);
 
     let server_key = KeyPair::generate().context("Cannot generate the test server key")?;
-    let names: Vec<String> = SERVER_NAMES.iter().map(|s| (*s).to_owned()).collect();
+    let names: Vec<String> = names.iter().map(|s| (*s).to_owned()).collect();
     let mut server_params = CertificateParams::new(names)?;
-    server_params.distinguished_name = name("mail.example.test");
+    server_params.distinguished_name = name(common_name);
     server_params.key_usages = vec![
         KeyUsagePurpose::DigitalSignature,
         KeyUsagePurpose::KeyEncipherment,

@@ -11,6 +11,7 @@ use heron_api::{ErrorCode, Heron, HeronOptions, PolicyEvent};
 use heron_policy::{OsUser, PolicyRoots, Source};
 use serde_json::json;
 
+mod accounts;
 mod composer;
 mod consent;
 mod lifecycle;
