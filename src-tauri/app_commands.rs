@@ -44,4 +44,5 @@ const APP_COMMANDS: &[&str] = &[
     "add_account",
     "sign_in",
     "remove_account",
+    "read_conversation",
 ];

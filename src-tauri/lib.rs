@@ -256,6 +256,12 @@ async fn mail_window(
     })
 }
 
+/// Every message of a conversation, oldest first, across the account's folders.
+#[tauri::command]
+async fn read_conversation(state: State<'_>, id: i64) -> Result<Vec<MessageRow>, ApiError> {
+    state.with_store(|_, store| heron_api::mail::conversation(store, id))
+}
+
 #[tauri::command]
 async fn read_message(state: State<'_>, id: i64) -> Result<ReaderView, ApiError> {
     state.with_store(|heron, store| heron.read_message(store, id))
@@ -734,6 +740,7 @@ pub fn run() -> std::process::ExitCode {
             removed_accounts,
             acknowledge_removed_accounts,
             search_server,
+            read_conversation,
             account_permissions,
             discover_account,
             add_account,

@@ -69,6 +69,24 @@ pub struct MessageRow {
     pub has_attachments: bool,
     /// Preview text.
     pub preview: String,
+    /// In a list of conversations: the conversation this row stands for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conversation: Option<Conversation>,
+}
+
+/// A conversation as one row of a folder's list stands for it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Conversation {
+    /// Its messages in this folder, newest first: what actions on the row act on.
+    pub ids: Vec<i64>,
+    /// How many messages it has in this folder.
+    pub count: u32,
+    /// How many of them are unread.
+    pub unread: u32,
+    /// Whether any is flagged.
+    pub flagged: bool,
+    /// Whether any has attachments.
+    pub has_attachments: bool,
 }
 
 impl From<MessageSummary> for MessageRow {
@@ -87,6 +105,7 @@ impl From<MessageSummary> for MessageRow {
             flags: heron_sync::imap_flags(m.flags),
             has_attachments: m.has_attachments,
             preview: m.preview,
+            conversation: None,
         }
     }
 }
@@ -411,6 +430,7 @@ pub fn window(
     limit: u32,
 ) -> Result<MessageWindow, ApiError> {
     let order = match order.unwrap_or("newest_first") {
+        "conversations" => return conversations_window(store, folder, offset, limit),
         "newest_first" => ListOrder::NewestFirst,
         "oldest_first" => ListOrder::OldestFirst,
         "sender" => ListOrder::Sender,
@@ -432,6 +452,52 @@ pub fn window(
         total,
         items: items.into_iter().map(MessageRow::from).collect(),
     })
+}
+
+/// Conversations `offset ..` of a folder, newest first: each row is the conversation's
+/// newest message in the folder, with [`MessageRow::conversation`] set.
+fn conversations_window(
+    store: &Store,
+    folder: i64,
+    offset: u32,
+    limit: u32,
+) -> Result<MessageWindow, ApiError> {
+    let (total, threads) = store
+        .folder_threads_window(FolderId(folder), offset, limit.min(MAX_WINDOW))
+        .map_err(store_error)?;
+    Ok(MessageWindow {
+        folder,
+        offset,
+        total,
+        items: threads
+            .into_iter()
+            .map(|t| MessageRow {
+                conversation: Some(Conversation {
+                    ids: t.ids.iter().map(|id| id.0).collect(),
+                    count: t.count,
+                    unread: t.unread,
+                    flagged: t.flagged,
+                    has_attachments: t.has_attachments,
+                }),
+                ..MessageRow::from(t.latest)
+            })
+            .collect(),
+    })
+}
+
+/// Every message of `id`'s conversation in all folders of its account, oldest first
+/// (a message kept in two folders once): what the reader shows as the conversation.
+pub fn conversation(store: &Store, id: i64) -> Result<Vec<MessageRow>, ApiError> {
+    let rows = store
+        .thread_messages(MessageRowId(id))
+        .map_err(store_error)?;
+    if rows.is_empty() {
+        return Err(ApiError::new(
+            ErrorCode::NotFound,
+            format!("There is no message {id}"),
+        ));
+    }
+    Ok(rows.into_iter().map(MessageRow::from).collect())
 }
 
 /// One message with its view model (parsed from the stored raw message).

@@ -813,6 +813,7 @@ fn file_row(id: i64, view: &MessageView, size: usize) -> MessageRow {
         flags: vec!["\\Seen"],
         has_attachments: !view.attachments.is_empty(),
         preview: view.text_body.chars().take(200).collect(),
+        conversation: None,
     }
 }
 

@@ -209,6 +209,24 @@ fn summary_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MessageSummary> {
     })
 }
 
+/// One conversation in a folder's list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ThreadSummary {
+    /// Its newest message in the folder.
+    pub latest: MessageSummary,
+    /// Its messages in the folder, newest first (at most 500): what an action on the
+    /// conversation acts on.
+    pub ids: Vec<MessageRowId>,
+    /// How many of its messages the folder holds.
+    pub count: u32,
+    /// How many of those are unread.
+    pub unread: u32,
+    /// Whether any is flagged.
+    pub flagged: bool,
+    /// Whether any has attachments.
+    pub has_attachments: bool,
+}
+
 /// How a folder's list is sorted.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ListOrder {
@@ -603,7 +621,12 @@ impl Store {
                 "INSERT INTO messages (account, folder, uidvalidity, uid, message_id, thread_id,
                in_reply_to, subject, from_name, from_addr, to_text, cc_text, date, received,
                size, flags, modseq, has_attachments, preview, body_state, raw_blob, fts_key)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+             VALUES (?1, ?2, ?3, ?4, ?5,
+               -- A reply that names only its parent joins the parent's conversation.
+               coalesce((SELECT p.thread_id FROM messages AS p INDEXED BY messages_message_id
+                         WHERE p.account = ?1 AND p.message_id = ?6 AND p.thread_id != ''
+                           AND ?6 != '' LIMIT 1), ?6),
+               ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
                ?17, ?18, ?19, ?20, ?21, ?22)
              ON CONFLICT (account, folder, uidvalidity, uid) DO UPDATE SET
                message_id = excluded.message_id, thread_id = excluded.thread_id,
@@ -646,6 +669,17 @@ impl Store {
                 ],
                 |r| r.get(0),
             )?;
+        // Replies that arrived before this message named it as their conversation: they
+        // join the one it belongs to.
+        if !msg.message_id.is_empty() {
+            tx.prepare_cached(
+                "UPDATE messages INDEXED BY messages_thread
+                 SET thread_id = (SELECT thread_id FROM messages WHERE id = ?3)
+                 WHERE account = ?1 AND thread_id = ?2
+                   AND ?2 != (SELECT thread_id FROM messages WHERE id = ?3)",
+            )?
+            .execute(params![acc, msg.message_id, id])?;
+        }
         tx.prepare_cached("DELETE FROM attachments WHERE message = ?1")?
             .execute([id])?;
         for a in &msg.attachments {
@@ -819,6 +853,122 @@ impl Store {
             .query_map(params![folder.0, limit, offset], summary_from_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok((u64::try_from(total).unwrap_or_default(), items))
+    }
+
+    /// Conversations `offset ..` of a folder, the one with the newest message first, and
+    /// how many the folder has. A conversation is the folder's messages sharing a thread
+    /// id (a message without one is its own); each comes as its newest message with the
+    /// count, unread count and markers of all of them.
+    pub fn folder_threads_window(
+        &self,
+        folder: FolderId,
+        offset: u32,
+        limit: u32,
+    ) -> Result<(u64, Vec<ThreadSummary>)> {
+        const KEY: &str = "CASE m.thread_id WHEN '' THEN 'row:' || m.id ELSE m.thread_id END";
+        let total: i64 = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT count(DISTINCT {KEY}) FROM messages AS m WHERE m.folder = ?1"
+            ))?
+            .query_row([folder.0], |r| r.get(0))?;
+        // SQLite takes the bare `m.id` from the row holding the one max(): the newest
+        // (a second min() or max() would make that choice arbitrary).
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT m.id, max(m.date * 4294967296 + m.id) AS newest, count(*),
+                    sum((m.flags & {seen}) = 0), sum((m.flags & {flagged}) != 0) > 0,
+                    sum(m.has_attachments) > 0
+             FROM messages AS m WHERE m.folder = ?1
+             GROUP BY {KEY} ORDER BY newest DESC LIMIT ?2 OFFSET ?3",
+            seen = Flags::SEEN.0,
+            flagged = Flags::FLAGGED.0,
+        ))?;
+        let groups = st
+            .query_map(params![folder.0, limit, offset], |r| {
+                Ok((
+                    MessageRowId(r.get(0)?),
+                    r.get::<_, u32>(2)?,
+                    r.get::<_, u32>(3)?,
+                    r.get::<_, bool>(4)?,
+                    r.get::<_, bool>(5)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut out = Vec::with_capacity(groups.len());
+        let mut members = self.conn.prepare_cached(
+            "SELECT m.id FROM messages AS m INDEXED BY messages_thread
+             WHERE m.account = (SELECT account FROM folders WHERE id = ?1)
+               AND m.thread_id = ?2 AND m.folder = ?1
+             ORDER BY m.date DESC, m.id DESC LIMIT 500",
+        )?;
+        for (id, count, unread, flagged, has_attachments) in groups {
+            let Some(latest) = self.message(id)? else {
+                continue;
+            };
+            let ids = if count > 1 {
+                members
+                    .query_map(params![folder.0, latest.thread_id], |r| {
+                        Ok(MessageRowId(r.get(0)?))
+                    })?
+                    .collect::<rusqlite::Result<Vec<_>>>()?
+            } else {
+                vec![id]
+            };
+            out.push(ThreadSummary {
+                latest,
+                ids,
+                count,
+                unread,
+                flagged,
+                has_attachments,
+            });
+        }
+        Ok((u64::try_from(total).unwrap_or_default(), out))
+    }
+
+    /// Every message of the conversation `id` belongs to, in all of its account's
+    /// folders, oldest first; a message kept in two folders (Inbox and an archive)
+    /// appears once.
+    pub fn thread_messages(&self, id: MessageRowId) -> Result<Vec<MessageSummary>> {
+        let Some((account, thread)) = self
+            .conn
+            .query_row(
+                "SELECT account, thread_id FROM messages WHERE id = ?1",
+                [id.0],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
+            )
+            .optional()?
+        else {
+            return Ok(Vec::new());
+        };
+        if thread.is_empty() {
+            return Ok(self.message(id)?.into_iter().collect());
+        }
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {SUMMARY_COLUMNS} FROM messages AS m INDEXED BY messages_thread
+             WHERE m.account = ?1 AND m.thread_id = ?2 ORDER BY m.date ASC, m.id ASC LIMIT 500"
+        ))?;
+        let all = st
+            .query_map(params![account, thread], summary_from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        // The row asked about stands for its copies in other folders.
+        let asked = all
+            .iter()
+            .find(|m| m.id == id)
+            .map(|m| m.message_id.clone());
+        let mut seen = std::collections::HashSet::new();
+        Ok(all
+            .into_iter()
+            .filter(|m| {
+                if m.message_id.is_empty() {
+                    true
+                } else if Some(&m.message_id) == asked.as_ref() {
+                    m.id == id
+                } else {
+                    seen.insert(m.message_id.clone())
+                }
+            })
+            .collect())
     }
 
     /// Senders whose name or address contains `query` (case-insensitive, ASCII), with

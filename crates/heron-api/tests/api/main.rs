@@ -14,6 +14,7 @@ use serde_json::json;
 mod accounts;
 mod composer;
 mod consent;
+mod conversations;
 mod lifecycle;
 mod local_store;
 mod reader;

@@ -332,3 +332,150 @@ fn storing_a_message_again_deletes_the_blobs_it_no_longer_uses() {
     );
     assert!(blobs.path_of(&new_raw).exists());
 }
+
+/// A message of conversation `thread` (its root's Message-ID), with flags.
+fn in_thread(
+    folder: heron_store::FolderId,
+    uid: u32,
+    thread: &str,
+    date: i64,
+    flags: Flags,
+) -> NewMessage {
+    NewMessage {
+        thread_id: thread.to_owned(),
+        flags,
+        ..message(folder, uid, &format!("Re: topic {thread}"), date)
+    }
+}
+
+#[test]
+fn conversations_list_newest_first_with_counts_and_markers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let keys = Arc::new(MemKeyStore::default());
+    let mut store = open(&tmp.path().join("d"), &keys).unwrap();
+    let inbox = folder(&mut store, "corp", "INBOX");
+    let sent = folder(&mut store, "corp", "Sent");
+    for m in [
+        in_thread(inbox, 1, "<a@test>", 10, Flags::SEEN),
+        in_thread(inbox, 2, "<b@test>", 20, Flags::SEEN | Flags::FLAGGED),
+        in_thread(inbox, 3, "<a@test>", 30, Flags::default()),
+        // No thread id: a conversation of its own.
+        in_thread(inbox, 4, "", 25, Flags::SEEN),
+        in_thread(inbox, 5, "", 5, Flags::SEEN),
+        in_thread(inbox, 6, "<a@test>", 15, Flags::default()),
+        // Another folder's messages are not counted in this folder's list.
+        NewMessage {
+            message_id: "<sent-1@test>".into(),
+            ..in_thread(sent, 1, "<a@test>", 40, Flags::SEEN)
+        },
+    ] {
+        store.insert_message(&m).unwrap();
+    }
+    let (total, threads) = store.folder_threads_window(inbox, 0, 10).unwrap();
+    assert_eq!(total, 4);
+    let summary: Vec<(u32, u32, u32, bool)> = threads
+        .iter()
+        .map(|t| (t.latest.uid, t.count, t.unread, t.flagged))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (3, 3, 2, false),
+            (4, 1, 0, false),
+            (2, 1, 0, true),
+            (5, 1, 0, false)
+        ]
+    );
+    let (_, page) = store.folder_threads_window(inbox, 1, 2).unwrap();
+    assert_eq!(
+        page.iter().map(|t| t.latest.uid).collect::<Vec<_>>(),
+        [4, 2]
+    );
+
+    // The whole conversation, across folders, oldest first.
+    let newest = threads[0].latest.id;
+    let whole: Vec<(heron_store::FolderId, u32)> = store
+        .thread_messages(newest)
+        .unwrap()
+        .iter()
+        .map(|m| (m.folder, m.uid))
+        .collect();
+    assert_eq!(whole, [(inbox, 1), (inbox, 6), (inbox, 3), (sent, 1)]);
+    let alone = store.thread_messages(threads[1].latest.id).unwrap();
+    assert_eq!(alone.len(), 1);
+}
+
+#[test]
+fn a_reply_naming_only_its_parent_joins_the_parents_conversation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let keys = Arc::new(MemKeyStore::default());
+    let mut store = open(&tmp.path().join("d"), &keys).unwrap();
+    let inbox = folder(&mut store, "corp", "INBOX");
+    // Root <1@test>; its reply <2@test> references it; a reply to <2@test> carries only
+    // In-Reply-To, so its own thread id is its parent's Message-ID.
+    store
+        .insert_message(&in_thread(inbox, 1, "<1@test>", 10, Flags::SEEN))
+        .unwrap();
+    store
+        .insert_message(&in_thread(inbox, 2, "<1@test>", 20, Flags::SEEN))
+        .unwrap();
+    let third = store
+        .insert_message(&in_thread(inbox, 3, "<2@test>", 30, Flags::SEEN))
+        .unwrap();
+    assert_eq!(store.message(third).unwrap().unwrap().thread_id, "<1@test>");
+    let (total, threads) = store.folder_threads_window(inbox, 0, 10).unwrap();
+    assert_eq!(total, 1);
+    assert_eq!(threads[0].count, 3);
+}
+
+#[test]
+fn a_message_kept_in_two_folders_appears_once_in_its_conversation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let keys = Arc::new(MemKeyStore::default());
+    let mut store = open(&tmp.path().join("d"), &keys).unwrap();
+    let inbox = folder(&mut store, "corp", "INBOX");
+    let archive = folder(&mut store, "corp", "Archive");
+    let mut copy = in_thread(archive, 9, "<t@test>", 10, Flags::SEEN);
+    copy.message_id = "<1@test>".into();
+    store.insert_message(&copy).unwrap();
+    let asked = store
+        .insert_message(&in_thread(inbox, 1, "<t@test>", 10, Flags::SEEN))
+        .unwrap();
+    store
+        .insert_message(&in_thread(inbox, 2, "<t@test>", 20, Flags::SEEN))
+        .unwrap();
+    let ids: Vec<_> = store
+        .thread_messages(asked)
+        .unwrap()
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(ids.len(), 2);
+    assert!(
+        ids.contains(&asked),
+        "the row asked about stands for its copy"
+    );
+}
+
+#[test]
+fn replies_stored_before_their_parent_join_its_conversation_when_it_arrives() {
+    let tmp = tempfile::tempdir().unwrap();
+    let keys = Arc::new(MemKeyStore::default());
+    let mut store = open(&tmp.path().join("d"), &keys).unwrap();
+    let inbox = folder(&mut store, "corp", "INBOX");
+    // <3@test> replies to <2@test> (In-Reply-To only) and comes first.
+    let early = store
+        .insert_message(&in_thread(inbox, 3, "<2@test>", 30, Flags::SEEN))
+        .unwrap();
+    store
+        .insert_message(&in_thread(inbox, 1, "<1@test>", 10, Flags::SEEN))
+        .unwrap();
+    // <2@test> references the root <1@test>.
+    store
+        .insert_message(&in_thread(inbox, 2, "<1@test>", 20, Flags::SEEN))
+        .unwrap();
+    assert_eq!(store.message(early).unwrap().unwrap().thread_id, "<1@test>");
+    let (total, threads) = store.folder_threads_window(inbox, 0, 10).unwrap();
+    assert_eq!((total, threads[0].count), (1, 3));
+    assert_eq!(threads[0].ids.len(), 3);
+}
