@@ -7,6 +7,7 @@
 
 #[cfg(target_os = "linux")]
 mod notify;
+mod unread;
 mod worker;
 
 /// Desktop notifications elsewhere come with those platforms' packaging.
@@ -84,6 +85,18 @@ impl AppState {
                 "The store is not open",
             )),
         }
+    }
+}
+
+/// Shows the inboxes' unread count on the window title, dock badge and tray.
+fn show_unread(app: &tauri::AppHandle, store: &Store) {
+    match heron_api::mail::unread_in_inboxes(store) {
+        Ok(count) => {
+            if let Some(badge) = app.try_state::<unread::UnreadBadge>() {
+                badge.show(app, count);
+            }
+        }
+        Err(e) => eprintln!("heron: cannot count unread mail: {}", e.message),
     }
 }
 
@@ -240,7 +253,13 @@ async fn quit_app(app: tauri::AppHandle) {
 
 #[tauri::command]
 async fn mail_folders(state: State<'_>) -> Result<Vec<FolderView>, ApiError> {
-    state.with_store(|_, store| heron_api::mail::folders(store, None))
+    state.with_store(|_, store| {
+        let mut folders = heron_api::mail::folders(store, None)?;
+        if let Some(all) = heron_api::mail::all_inboxes(store)? {
+            folders.insert(0, all);
+        }
+        Ok(folders)
+    })
 }
 
 #[tauri::command]
@@ -297,6 +316,7 @@ async fn search_server(
 /// kicked to replay them now.
 #[tauri::command]
 async fn set_flags(
+    app: tauri::AppHandle,
     state: State<'_>,
     ids: Vec<i64>,
     add: Vec<String>,
@@ -306,21 +326,42 @@ async fn set_flags(
         heron_api::mail::flags_named(&add)?,
         heron_api::mail::flags_named(&remove)?,
     );
-    state.with_store(|_, store| heron_api::mail::flag(store, &ids, add, remove))?;
+    state.with_store(|_, store| {
+        heron_api::mail::flag(store, &ids, add, remove)?;
+        show_unread(&app, store);
+        Ok(())
+    })?;
     state.worker.kick();
     Ok(())
 }
 
 #[tauri::command]
-async fn move_messages(state: State<'_>, ids: Vec<i64>, folder: i64) -> Result<(), ApiError> {
-    state.with_store(|_, store| heron_api::mail::move_to_folder(store, &ids, folder))?;
+async fn move_messages(
+    app: tauri::AppHandle,
+    state: State<'_>,
+    ids: Vec<i64>,
+    folder: i64,
+) -> Result<(), ApiError> {
+    state.with_store(|_, store| {
+        heron_api::mail::move_to_folder(store, &ids, folder)?;
+        show_unread(&app, store);
+        Ok(())
+    })?;
     state.worker.kick();
     Ok(())
 }
 
 #[tauri::command]
-async fn delete_messages(state: State<'_>, ids: Vec<i64>) -> Result<(), ApiError> {
-    state.with_store(|_, store| heron_api::mail::delete(store, &ids))?;
+async fn delete_messages(
+    app: tauri::AppHandle,
+    state: State<'_>,
+    ids: Vec<i64>,
+) -> Result<(), ApiError> {
+    state.with_store(|_, store| {
+        heron_api::mail::delete(store, &ids)?;
+        show_unread(&app, store);
+        Ok(())
+    })?;
     state.worker.kick();
     Ok(())
 }
@@ -669,6 +710,9 @@ pub fn run() -> std::process::ExitCode {
             if let Err(e) = &heron {
                 eprintln!("heron: {}", e.message);
             }
+            let badge = unread::UnreadBadge::default();
+            badge.install_tray(app.handle());
+            app.manage(badge);
             let worker = Worker::default();
             let mut watcher = None;
             if let Ok(heron) = &heron {

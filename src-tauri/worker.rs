@@ -35,6 +35,9 @@ pub struct SyncState {
     /// `idle`, `syncing`, `offline` or `error`.
     pub state: &'static str,
     pub error: Option<String>,
+    /// The error's kind: `authentication_failed` and `sign_in_required` ask the user
+    /// to sign in.
+    pub error_code: Option<heron_api::ErrorCode>,
     pub folder: Option<String>,
     pub done: u64,
     pub total: u64,
@@ -232,6 +235,7 @@ impl Worker {
                 false
             }
         };
+        crate::show_unread(app, store);
         if let Ok(folders) = heron_api::mail::folders(store, None) {
             let _ = app.emit(
                 "mail-changed",
@@ -317,7 +321,9 @@ impl Worker {
             Some(e) => {
                 let last = self.last_success(&result.account);
                 self.set(app, failed_state(&result.account, e, last));
-                false
+                // Waiting for the user to sign in is no failure to retry: signing in
+                // kicks the worker.
+                e.code == heron_api::ErrorCode::SignInRequired
             }
         }
     }
@@ -330,6 +336,7 @@ fn failed_state(account: &str, e: &heron_api::ApiError, last_success: Option<i64
         account: account.to_owned(),
         state: if offline { "offline" } else { "error" },
         error: Some(e.message.clone()),
+        error_code: Some(e.code),
         last_success,
         ..SyncState::default()
     }

@@ -92,6 +92,9 @@ pub enum ErrorCode {
     /// The action is risky (opening an executable attachment) and needs the user's
     /// explicit confirmation; ask, then call again confirming.
     ConfirmationRequired,
+    /// No password (or token) is kept for the account yet: the user must sign in before
+    /// it syncs or sends.
+    SignInRequired,
     /// The admin's policy does not allow it (adding or removing accounts, an account's
     /// domain, signing in a way this version cannot).
     NotAllowed,

@@ -284,10 +284,21 @@ impl Heron {
         };
         let mut out = Vec::new();
         for account in &policy.accounts {
+            let secret = store
+                .load_account_secret(&account.id, credential_name(account))
+                .map_err(store_error)?;
+            if secret.is_none() && account.password.is_none() {
+                out.push(AccountSync {
+                    account: account.id.to_string(),
+                    report: None,
+                    error: Some(ApiError::new(
+                        ErrorCode::SignInRequired,
+                        format!("Sign in to {} to get its mail", account.email),
+                    )),
+                });
+                continue;
+            }
             let result = async {
-                let secret = store
-                    .load_account_secret(&account.id, credential_name(account))
-                    .map_err(SyncError::from)?;
                 let connect = heron_sync::imap_options(account, &policy.settings.security, secret)?;
                 heron_sync::sync_account(store, &account.id, &connect, options, events).await
             }
@@ -354,6 +365,44 @@ pub fn folders(store: &Store, account: Option<&AccountId>) -> Result<Vec<FolderV
         }
     }
     Ok(out)
+}
+
+/// The folder id of the unified inbox: every account's inbox in one list.
+pub const ALL_INBOXES: i64 = -1;
+/// The special use the unified inbox is marked with.
+pub const ALL_INBOXES_USE: &str = "ALL_INBOXES";
+
+/// The unified inbox as a folder, when more than one account has an inbox: its counts
+/// are the inboxes' together.
+pub fn all_inboxes(store: &Store) -> Result<Option<FolderView>, ApiError> {
+    let all = folders(store, None)?;
+    let inboxes: Vec<&FolderView> = all
+        .iter()
+        .filter(|f| f.name.eq_ignore_ascii_case("INBOX"))
+        .collect();
+    if inboxes.len() < 2 {
+        return Ok(None);
+    }
+    Ok(Some(FolderView {
+        account: String::new(),
+        id: ALL_INBOXES,
+        name: "All inboxes".to_owned(),
+        special_use: ALL_INBOXES_USE.to_owned(),
+        total: inboxes.iter().map(|f| f.total).sum(),
+        unread: inboxes.iter().map(|f| f.unread).sum(),
+        uidvalidity: 0,
+        uidnext: 0,
+        highestmodseq: 0,
+    }))
+}
+
+/// Unread messages in every account's inbox: the count the tray and dock show.
+pub fn unread_in_inboxes(store: &Store) -> Result<u64, ApiError> {
+    Ok(folders(store, None)?
+        .iter()
+        .filter(|f| f.name.eq_ignore_ascii_case("INBOX"))
+        .map(|f| f.unread)
+        .sum())
 }
 
 fn find_folder(
@@ -430,7 +479,12 @@ pub fn window(
     limit: u32,
 ) -> Result<MessageWindow, ApiError> {
     let order = match order.unwrap_or("newest_first") {
-        "conversations" => return conversations_window(store, folder, offset, limit),
+        // The unified inbox spans accounts, whose conversations are apart: it lists
+        // messages.
+        "conversations" if folder != ALL_INBOXES => {
+            return conversations_window(store, folder, offset, limit);
+        }
+        "conversations" => ListOrder::NewestFirst,
         "newest_first" => ListOrder::NewestFirst,
         "oldest_first" => ListOrder::OldestFirst,
         "sender" => ListOrder::Sender,
@@ -443,8 +497,13 @@ pub fn window(
             ));
         }
     };
+    let folders = if folder == ALL_INBOXES {
+        store.inbox_folders().map_err(store_error)?
+    } else {
+        vec![FolderId(folder)]
+    };
     let (total, items) = store
-        .folder_window(FolderId(folder), order, offset, limit.min(MAX_WINDOW))
+        .folders_window(&folders, order, offset, limit.min(MAX_WINDOW))
         .map_err(store_error)?;
     Ok(MessageWindow {
         folder,

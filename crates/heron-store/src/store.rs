@@ -243,6 +243,22 @@ pub enum ListOrder {
     LargestFirst,
 }
 
+impl ListOrder {
+    /// The ORDER BY terms over `messages AS m`.
+    fn sql(self) -> &'static str {
+        match self {
+            ListOrder::NewestFirst => "m.date DESC, m.id DESC",
+            ListOrder::OldestFirst => "m.date ASC, m.id ASC",
+            ListOrder::Sender => {
+                "CASE m.from_name WHEN '' THEN m.from_addr ELSE m.from_name END \
+                 COLLATE NOCASE ASC, m.date DESC, m.id DESC"
+            }
+            ListOrder::Subject => "m.subject COLLATE NOCASE ASC, m.date DESC, m.id DESC",
+            ListOrder::LargestFirst => "m.size DESC, m.date DESC, m.id DESC",
+        }
+    }
+}
+
 /// Where the next page of a folder list starts (keyset pagination: stable while new mail
 /// arrives, and each page is an index range scan, never an OFFSET skip).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -835,22 +851,61 @@ impl Store {
             [folder.0],
             |r| r.get(0),
         )?;
-        let order_by = match order {
-            ListOrder::NewestFirst => "m.date DESC, m.id DESC",
-            ListOrder::OldestFirst => "m.date ASC, m.id ASC",
-            ListOrder::Sender => {
-                "CASE m.from_name WHEN '' THEN m.from_addr ELSE m.from_name END \
-                 COLLATE NOCASE ASC, m.date DESC, m.id DESC"
-            }
-            ListOrder::Subject => "m.subject COLLATE NOCASE ASC, m.date DESC, m.id DESC",
-            ListOrder::LargestFirst => "m.size DESC, m.date DESC, m.id DESC",
-        };
+        let order_by = order.sql();
         let mut st = self.conn.prepare_cached(&format!(
             "SELECT {SUMMARY_COLUMNS} FROM messages AS m INDEXED BY messages_folder_date \
              WHERE m.folder = ?1 ORDER BY {order_by} LIMIT ?2 OFFSET ?3"
         ))?;
         let items = st
             .query_map(params![folder.0, limit, offset], summary_from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok((u64::try_from(total).unwrap_or_default(), items))
+    }
+
+    /// Every account's inbox (the folder named INBOX, which IMAP makes special by name).
+    pub fn inbox_folders(&self) -> Result<Vec<FolderId>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT id FROM folders WHERE upper(name) = 'INBOX' ORDER BY account, id",
+        )?;
+        let ids = st
+            .query_map([], |r| Ok(FolderId(r.get(0)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(ids)
+    }
+
+    /// [`Store::folder_window`] over several folders at once (the unified inbox): rows
+    /// `offset ..` of all of them together in `order`, and how many they hold.
+    pub fn folders_window(
+        &self,
+        folders: &[FolderId],
+        order: ListOrder,
+        offset: u32,
+        limit: u32,
+    ) -> Result<(u64, Vec<MessageSummary>)> {
+        if let [one] = folders {
+            return self.folder_window(*one, order, offset, limit);
+        }
+        if folders.is_empty() {
+            return Ok((0, Vec::new()));
+        }
+        // Folder ids are integers from the store itself: safe to write into the SQL.
+        let list = folders
+            .iter()
+            .map(|f| f.0.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        let total: i64 = self.conn.query_row(
+            &format!("SELECT count(*) FROM messages WHERE folder IN ({list})"),
+            [],
+            |r| r.get(0),
+        )?;
+        let mut st = self.conn.prepare(&format!(
+            "SELECT {SUMMARY_COLUMNS} FROM messages AS m WHERE m.folder IN ({list}) \
+             ORDER BY {} LIMIT ?1 OFFSET ?2",
+            order.sql()
+        ))?;
+        let items = st
+            .query_map(params![limit, offset], summary_from_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok((u64::try_from(total).unwrap_or_default(), items))
     }

@@ -77,3 +77,69 @@ fn replies_are_one_row_in_the_list_of_conversations_and_the_conversation_spans_f
     );
     assert!(heron_api::mail::conversation(&store, 999_999).is_err());
 }
+
+#[test]
+fn the_unified_inbox_spans_two_real_accounts_and_counts_their_unread_mail() {
+    if !keyring_available() {
+        return;
+    }
+    let stack = Stack::ensure().unwrap();
+    let work = stack.add_user("uniwork").unwrap();
+    let home = stack.add_user("unihome").unwrap();
+    stack
+        .put_in_inbox(
+            &work,
+            &[message(
+                "w1",
+                "",
+                "Work news",
+                "Mon, 2 Mar 2026 09:00:00 +0000",
+            )],
+        )
+        .unwrap();
+    stack
+        .put_in_inbox(
+            &home,
+            &[message(
+                "h1",
+                "",
+                "Home news",
+                "Mon, 2 Mar 2026 10:00:00 +0000",
+            )],
+        )
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let heron = super::send::machine_with_policy(&stack, &work, dir.path(), |policy| {
+        let mut second = policy["accounts"][0].clone();
+        second["id"] = "home".into();
+        second["email"] = home.address.clone().into();
+        second["password"] = home.password.clone().into();
+        policy["accounts"].as_array_mut().unwrap().push(second);
+    });
+    let mut store = heron.open_store().unwrap();
+    let synced = runtime()
+        .block_on(heron.sync_accounts(&mut store, &heron_sync::SyncOptions::default(), None))
+        .unwrap();
+    assert!(synced.iter().all(|s| s.error.is_none()), "{synced:?}");
+
+    let all = heron_api::mail::all_inboxes(&store).unwrap().unwrap();
+    assert_eq!(all.id, heron_api::mail::ALL_INBOXES);
+    assert_eq!((all.total, all.unread), (2, 2));
+    assert_eq!(heron_api::mail::unread_in_inboxes(&store).unwrap(), 2);
+    let list = heron_api::mail::window(&store, all.id, None, 0, 10).unwrap();
+    let subjects: Vec<&str> = list.items.iter().map(|r| r.subject.as_str()).collect();
+    assert_eq!(subjects, ["Home news", "Work news"]);
+    // Conversations do not span accounts: the unified inbox lists messages.
+    let as_threads = heron_api::mail::window(&store, all.id, Some("conversations"), 0, 10).unwrap();
+    assert_eq!(as_threads.items.len(), 2);
+    assert!(as_threads.items.iter().all(|r| r.conversation.is_none()));
+
+    heron_api::mail::flag(
+        &mut store,
+        &[list.items[0].id],
+        heron_store::Flags::SEEN,
+        heron_store::Flags::default(),
+    )
+    .unwrap();
+    assert_eq!(heron_api::mail::unread_in_inboxes(&store).unwrap(), 1);
+}

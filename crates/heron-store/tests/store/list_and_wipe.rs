@@ -479,3 +479,42 @@ fn replies_stored_before_their_parent_join_its_conversation_when_it_arrives() {
     assert_eq!((total, threads[0].count), (1, 3));
     assert_eq!(threads[0].ids.len(), 3);
 }
+
+#[test]
+fn the_unified_inbox_lists_every_accounts_inbox_together() {
+    let tmp = tempfile::tempdir().unwrap();
+    let keys = Arc::new(MemKeyStore::default());
+    let mut store = open(&tmp.path().join("d"), &keys).unwrap();
+    let work = folder(&mut store, "work", "INBOX");
+    let home = folder(&mut store, "home", "INBOX");
+    let archive = folder(&mut store, "work", "Archive");
+    for (f, uid, date) in [
+        (work, 1, 10),
+        (home, 1, 30),
+        (work, 2, 20),
+        (archive, 3, 40),
+    ] {
+        store
+            .insert_message(&message(f, uid, "hello", date))
+            .unwrap();
+    }
+    let inboxes = store.inbox_folders().unwrap();
+    assert_eq!(inboxes, [work, home]);
+    let (total, rows) = store
+        .folders_window(&inboxes, ListOrder::NewestFirst, 0, 10)
+        .unwrap();
+    assert_eq!(total, 3);
+    let got: Vec<_> = rows.iter().map(|m| (m.folder, m.date)).collect();
+    assert_eq!(got, [(home, 30), (work, 20), (work, 10)]);
+    let (_, oldest) = store
+        .folders_window(&inboxes, ListOrder::OldestFirst, 1, 1)
+        .unwrap();
+    assert_eq!(oldest[0].date, 20);
+    assert_eq!(
+        store
+            .folders_window(&[], ListOrder::NewestFirst, 0, 10)
+            .unwrap()
+            .0,
+        0
+    );
+}
