@@ -3,6 +3,8 @@
 # Idempotent: a package that is already installed is skipped, so a warm machine pays
 # only for the dpkg query. Services that packages would start (dovecot, postfix, slapd)
 # are held back with a temporary policy-rc.d: the harness starts its own instances.
+# glewlwyd (the OAuth 2.0 server) comes with dbconfig-no-thanks, so that apt does not
+# pick the MySQL flavour of dbconfig: the harness gives glewlwyd an SQLite database.
 set -euo pipefail
 
 build_pkgs=(build-essential pkg-config file curl libssl-dev libwebkit2gtk-4.1-dev
@@ -10,7 +12,7 @@ build_pkgs=(build-essential pkg-config file curl libssl-dev libwebkit2gtk-4.1-de
 window_pkgs=(xvfb xauth x11-utils webkit2gtk-driver imagemagick dbus-daemon dbus-x11
   gnome-keyring libsecret-tools keyutils fonts-noto-cjk dunst)
 server_pkgs=(dovecot-core dovecot-imapd dovecot-lmtpd postfix slapd ldap-utils dnsmasq-base
-  radicale python3-bcrypt openssl)
+  radicale python3-bcrypt openssl glewlwyd dbconfig-no-thanks)
 peer_pkgs=(isync notmuch time)
 
 want=("${build_pkgs[@]}" "${window_pkgs[@]}" "${server_pkgs[@]}" "${peer_pkgs[@]}")
@@ -31,6 +33,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   # postfix asks what kind of mail system this is; we configure our own instance.
   echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
   echo "slapd slapd/no_configuration boolean true" | $SUDO debconf-set-selections
+  # glewlwyd's "Personalized" setup wants a database server (it falls through to
+  # PostgreSQL and fails without one); the harness writes its own config and SQLite.
+  echo "glewlwyd glewlwyd/config_type select No configuration" | $SUDO debconf-set-selections
   hold_created=0
   if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null

@@ -45,4 +45,6 @@ const APP_COMMANDS: &[&str] = &[
     "sign_in",
     "remove_account",
     "read_conversation",
+    "sign_in_oauth",
+    "cancel_sign_in",
 ];

@@ -61,6 +61,8 @@ struct AppState {
     /// A `mailto:` link the app was started with (the desktop's handler for such links
     /// runs `heron LINK`), until the window takes it.
     launch_mailto: Mutex<Option<String>>,
+    /// Ends the sign-in in the browser that is waiting, if any.
+    oauth_cancel: Mutex<Option<tokio::sync::oneshot::Sender<()>>>,
 }
 
 impl AppState {
@@ -178,6 +180,57 @@ async fn sign_in(state: State<'_>, account: String, password: String) -> Result<
     })
     .await?;
     state.worker.kick();
+    Ok(())
+}
+
+/// How long a sign-in in the browser may take.
+const OAUTH_WAIT: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Signs in to an OAuth account in the user's browser: the sign-in page opens there,
+/// and the tokens are kept once the server's answer came back and IMAP took the token.
+/// A newer sign-in (or `cancel_sign_in`) ends a waiting one.
+#[tauri::command]
+async fn sign_in_oauth(state: State<'_>, account: String) -> Result<(), ApiError> {
+    let heron = state.heron.clone()?;
+    let (cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
+    if let Some(earlier) = state
+        .oauth_cancel
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .replace(cancel)
+    {
+        let _ = earlier.send(());
+    }
+    on_own_connection(move || {
+        let mut store = open_app_store(&heron)?;
+        block_on(async {
+            let sign_in = heron.begin_oauth(&account).await?;
+            os_open(std::ffi::OsStr::new(&sign_in.authorize_url))?;
+            tokio::select! {
+                done = heron.finish_oauth(&mut store, sign_in, OAUTH_WAIT) => done,
+                _ = cancelled => Err(ApiError::new(
+                    ErrorCode::Conflict,
+                    "The sign-in was cancelled",
+                )),
+            }
+        })?
+    })
+    .await?;
+    state.worker.kick();
+    Ok(())
+}
+
+/// Stops waiting for a sign-in in the browser.
+#[tauri::command]
+async fn cancel_sign_in(state: State<'_>) -> Result<(), ApiError> {
+    if let Some(cancel) = state
+        .oauth_cancel
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take()
+    {
+        let _ = cancel.send(());
+    }
     Ok(())
 }
 
@@ -731,6 +784,7 @@ pub fn run() -> std::process::ExitCode {
                 worker,
                 notifier: notify::Notifier::start(app.handle().clone()),
                 _policy_watcher: watcher,
+                oauth_cancel: Mutex::new(None),
                 launch_file: Mutex::new(std::env::args_os().skip(1).map(PathBuf::from).find(|p| {
                     p.extension().is_some_and(|e| e.eq_ignore_ascii_case("eml")) && p.is_file()
                 })),
@@ -785,6 +839,8 @@ pub fn run() -> std::process::ExitCode {
             acknowledge_removed_accounts,
             search_server,
             read_conversation,
+            sign_in_oauth,
+            cancel_sign_in,
             account_permissions,
             discover_account,
             add_account,

@@ -314,7 +314,7 @@ fn find_account<'a>(policy: &'a EffectivePolicy, id: &str) -> Result<&'a Account
 }
 
 /// Logs in to the account's IMAP server with `secret` (and logs out).
-async fn check_imap_login(
+pub(crate) async fn check_imap_login(
     account: &AccountConfig,
     policy: &EffectivePolicy,
     secret: &Secret,

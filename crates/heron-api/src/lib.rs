@@ -12,6 +12,7 @@ pub mod discover;
 pub mod lifecycle;
 pub mod local_data;
 pub mod mail;
+pub mod oauth;
 pub mod pdf_preview;
 pub mod reader;
 pub mod remote;

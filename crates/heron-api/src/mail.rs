@@ -196,7 +196,7 @@ pub(crate) fn sync_error(e: SyncError) -> ApiError {
 pub fn credential_name(account: &heron_policy::AccountConfig) -> &'static str {
     match account.auth {
         heron_policy::AuthMethod::Password => "password",
-        heron_policy::AuthMethod::Oauth2(_) => "oauth2-access-token",
+        heron_policy::AuthMethod::Oauth2(_) => crate::oauth::ACCESS_TOKEN,
     }
 }
 
@@ -284,9 +284,18 @@ impl Heron {
         };
         let mut out = Vec::new();
         for account in &policy.accounts {
-            let secret = store
-                .load_account_secret(&account.id, credential_name(account))
-                .map_err(store_error)?;
+            let secret = match self.account_credential(store, account).await {
+                Ok(secret) => secret,
+                Err(e) => {
+                    // A refresh token the server no longer takes: the user signs in again.
+                    out.push(AccountSync {
+                        account: account.id.to_string(),
+                        report: None,
+                        error: Some(e),
+                    });
+                    continue;
+                }
+            };
             if secret.is_none() && account.password.is_none() {
                 out.push(AccountSync {
                     account: account.id.to_string(),
@@ -331,9 +340,7 @@ impl Heron {
             tokio::time::sleep(max).await;
             return Ok(false);
         };
-        let secret = store
-            .load_account_secret(&account.id, credential_name(account))
-            .map_err(store_error)?;
+        let secret = self.account_credential(store, account).await?;
         let connect = heron_sync::imap_options(account, &policy.settings.security, secret)
             .map_err(sync_error)?;
         heron_sync::push::wait_for_change(&connect, &policy.settings.sync.push_folders, max)
@@ -650,10 +657,14 @@ impl Heron {
             return Ok(out);
         }
         for account in &policy.accounts {
+            let secret = match self.account_credential(store, account).await {
+                Ok(secret) => secret,
+                Err(e) => {
+                    out.errors.push(e);
+                    continue;
+                }
+            };
             let found = async {
-                let secret = store
-                    .load_account_secret(&account.id, credential_name(account))
-                    .map_err(SyncError::from)?;
                 let connect = heron_sync::imap_options(account, &policy.settings.security, secret)?;
                 heron_sync::search::search_undownloaded(
                     store,

@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use http_body_util::{BodyExt as _, Empty};
+use http_body_util::{BodyExt as _, Full};
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
 use rustls_pki_types::ServerName;
@@ -114,7 +114,7 @@ pub(crate) async fn bare_get(
     let mut all_https = true;
     for _ in 0..=MAX_REDIRECTS {
         all_https &= url.scheme() == "https";
-        let response = get(&url, tls.clone(), want.accept, connect_to).await?;
+        let response = send(&url, tls.clone(), want.accept, None, connect_to).await?;
         let status = response.status();
         if status.is_redirection() {
             let location = response
@@ -161,10 +161,47 @@ pub(crate) async fn bare_get(
     Err(format!("more than {MAX_REDIRECTS} redirects"))
 }
 
-async fn get(
+/// POSTs `form` (`application/x-www-form-urlencoded`) to `url`, HTTPS only (plain HTTP
+/// only to a loopback address, as for a test's server), following no redirect: the
+/// status and the body (at most `max_bytes`), whatever the status.
+pub(crate) async fn post_form(
+    url: &str,
+    tls: Arc<rustls::ClientConfig>,
+    form: &[(&str, &str)],
+    max_bytes: usize,
+    connect_to: &ConnectTo,
+) -> Result<(u16, Vec<u8>), String> {
+    let url = url::Url::parse(url).map_err(|e| format!("not a URL: {e}"))?;
+    let loopback = matches!(url.host(), Some(url::Host::Ipv4(a)) if a.is_loopback())
+        || url.host_str() == Some("localhost");
+    if url.scheme() != "https" && !loopback {
+        return Err(format!("{url} is not HTTPS"));
+    }
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form)
+        .finish();
+    let response = send(&url, tls, "application/json", Some(body), connect_to).await?;
+    let status = response.status().as_u16();
+    let mut body = response.into_body();
+    let mut bytes = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| format!("reading the answer failed: {e}"))?;
+        if let Some(data) = frame.data_ref() {
+            if bytes.len() + data.len() > max_bytes {
+                return Err(format!("an answer larger than {max_bytes} bytes"));
+            }
+            bytes.extend_from_slice(data);
+        }
+    }
+    Ok((status, bytes))
+}
+
+/// One request: a GET, or a POST of a form when `form` is given.
+async fn send(
     url: &url::Url,
     tls: Arc<rustls::ClientConfig>,
     accept: &str,
+    form: Option<String>,
     connect_to: &ConnectTo,
 ) -> Result<hyper::Response<hyper::body::Incoming>, String> {
     let https = match url.scheme() {
@@ -210,12 +247,23 @@ async fn get(
         Some(p) => format!("{host}:{p}"),
         None => host.clone(),
     };
-    let request = hyper::Request::get(target)
-        .header(hyper::header::HOST, authority)
-        .header(hyper::header::USER_AGENT, "Heron")
-        .header(hyper::header::ACCEPT, accept)
-        .body(Empty::<Bytes>::new())
-        .map_err(|e| format!("cannot build the request: {e}"))?;
+    let request = match form {
+        None => hyper::Request::get(target)
+            .header(hyper::header::HOST, authority)
+            .header(hyper::header::USER_AGENT, "Heron")
+            .header(hyper::header::ACCEPT, accept)
+            .body(Full::new(Bytes::new())),
+        Some(form) => hyper::Request::post(target)
+            .header(hyper::header::HOST, authority)
+            .header(hyper::header::USER_AGENT, "Heron")
+            .header(hyper::header::ACCEPT, accept)
+            .header(
+                hyper::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(Full::new(Bytes::from(form))),
+    }
+    .map_err(|e| format!("cannot build the request: {e}"))?;
     sender
         .send_request(request)
         .await

@@ -13,7 +13,7 @@ use heron_sync::outbox::{OutboxReport, SentCopy, StoredEnvelope};
 use serde::{Deserialize, Serialize};
 
 use crate::local_data::store_error;
-use crate::mail::{credential_name, sync_error};
+use crate::mail::sync_error;
 use crate::{ApiError, ErrorCode, Heron};
 
 /// A draft as the composer and `heronctl send` describe it. Addresses are kept as the
@@ -492,7 +492,10 @@ impl Heron {
                 if !waiting {
                     return Ok(OutboxReport::default());
                 }
-                let secret = store.load_account_secret(&account.id, credential_name(account))?;
+                let secret = self
+                    .account_credential(store, account)
+                    .await
+                    .map_err(|e| heron_sync::SyncError::Config(e.message))?;
                 let smtp = heron_sync::smtp_options(account, &policy.settings.security, secret)?;
                 let copy = sent_copy(store, account);
                 let drafts = drafts_folder(store, &account.id);
@@ -530,9 +533,7 @@ impl Heron {
             {
                 continue;
             }
-            let secret = store
-                .load_account_secret(&account.id, credential_name(account))
-                .map_err(store_error)?;
+            let secret = self.account_credential(store, account).await?;
             let connect = heron_sync::imap_options(account, &policy.settings.security, secret)
                 .map_err(sync_error)?;
             done += heron_sync::oplog::replay_pending(store, &account.id, &connect, now())

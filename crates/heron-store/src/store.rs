@@ -1232,6 +1232,32 @@ impl Store {
         )
     }
 
+    /// Replaces a secret kept before with [`Store::store_account_secret`] (a refreshed
+    /// token): only the key store is written, so a shared reference will do. A name
+    /// never kept that way is refused, so a wipe can never miss it.
+    pub fn replace_account_secret(
+        &self,
+        account: &AccountId,
+        name: &str,
+        secret: &Secret,
+    ) -> Result<()> {
+        let known: bool = self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM account_secrets s JOIN accounts a ON a.id = s.account
+             WHERE a.account_id = ?1 AND s.name = ?2)",
+            params![account.as_str(), name],
+            |r| r.get(0),
+        )?;
+        if !known {
+            return Err(StoreError::KeyStore(format!(
+                "the secret {name} of {account} was never stored, so it is not replaced"
+            )));
+        }
+        self.key_store.store(
+            &account_secret_entry(account, name),
+            secret.expose().as_bytes(),
+        )
+    }
+
     /// Reads an account secret.
     pub fn load_account_secret(&self, account: &AccountId, name: &str) -> Result<Option<Secret>> {
         match self.key_store.load(&account_secret_entry(account, name))? {

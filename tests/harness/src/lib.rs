@@ -3,15 +3,18 @@
 //! One [`Stack`] is a set of real servers from Debian packages, each with its own config
 //! and state under one directory, on 127.0.0.1 high ports, started without systemd:
 //! Dovecot (IMAP, LMTP, SASL), Postfix (submission, delivering to Dovecot), Radicale
-//! (CalDAV/CardDAV) and OpenLDAP (the company directory). Tests, benchmarks and the
+//! (CalDAV/CardDAV), OpenLDAP (the company directory) and glewlwyd (an OAuth 2.0 /
+//! OpenID Connect provider, see [`idp`]). Tests, benchmarks and the
 //! demo share it: [`Stack::ensure`] starts it or reuses the running one, and each test
 //! takes fresh users from [`Stack::add_user`] so parallel tests never see each other's
-//! mail. Users log in with their password or with an OAuth 2.0 token from
-//! [`Stack::oauth_token`], which Dovecot validates itself (see [`oauth`]).
+//! mail. Users log in with their password, with an OAuth 2.0 token from
+//! [`Stack::oauth_token`], which Dovecot validates itself (see [`oauth`]), or through a
+//! real sign-in at the stack's provider, [`Stack::idp`].
 
 pub mod directory_data;
 pub mod discovery;
 pub mod fault_proxy;
+pub mod idp;
 pub mod oauth;
 pub mod seed;
 pub mod servers;
@@ -50,7 +53,8 @@ const LDAP_ADMIN_PASSWORD: &str = "heron-ldap-admin";
 ///
 /// 1: the first stack (a stack.json without a version is taken as this).
 /// 2: OAuth 2.0 logins (XOAUTH2, OAUTHBEARER) validated by Dovecot, see [`oauth`].
-pub const CONFIG_VERSION: u32 = 2;
+/// 3: glewlwyd, a real OAuth 2.0 provider, whose tokens Dovecot accepts, see [`idp`].
+pub const CONFIG_VERSION: u32 = 3;
 
 /// A mail (and calendar) account on the stack.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -96,7 +100,7 @@ pub struct Stack {
 }
 
 /// The order servers start in; they stop in the reverse order.
-const SERVERS: &[&str] = &["dovecot", "postfix", "radicale", "slapd"];
+const SERVERS: &[&str] = &["dovecot", "postfix", "radicale", "slapd", "glewlwyd"];
 
 impl Stack {
     /// The stack directory from the environment, or the default.
@@ -223,6 +227,12 @@ impl Stack {
         tls::files_in(&self.info.dir.join("tls"))
     }
 
+    /// The stack's OAuth 2.0 / OpenID Connect provider: its endpoints, and a browser
+    /// that signs a user in (see [`idp`]).
+    pub fn idp(&self) -> idp::Idp {
+        idp::Idp::new(&self.layout, &self.info.ports, &self.info.ca_pem)
+    }
+
     /// Where a server's log is.
     pub fn log(&self, server: &str) -> PathBuf {
         self.layout.log(server)
@@ -248,6 +258,9 @@ impl Stack {
         {
             let _lock = lock(&self.info.dir)?;
             register_user(&self.layout, &user)?;
+            self.idp()
+                .add_user(&user)
+                .with_context(|| format!("Cannot add {} to the identity provider", user.address))?;
         }
         self.wait_until_user_can_log_in(&user)?;
         Ok(user)
@@ -517,6 +530,7 @@ fn start(dir: &Path, layout: &servers::Layout, port_base: u16) -> Result<StackIn
         &directory_data::PhotoSource::Bundled,
     )?;
     servers::write_slapd_config(layout, &tls, LDAP_ADMIN_PASSWORD, &ldif)?;
+    idp::write_config(layout, &ports, &tls)?;
     for name in DEFAULT_USERS {
         register_user(layout, &default_user(name))?;
     }
@@ -529,7 +543,7 @@ fn start(dir: &Path, layout: &servers::Layout, port_base: u16) -> Result<StackIn
         ldap_admin_password: LDAP_ADMIN_PASSWORD.to_owned(),
         config_version: CONFIG_VERSION,
     };
-    if let Err(e) = start_servers(layout, &ports, &mut info.pids) {
+    if let Err(e) = start_servers(layout, &ports, &tls.ca_pem, &mut info.pids) {
         // Leave nothing half-started behind.
         let _ = stop_pids(&info);
         return Err(e);
@@ -540,6 +554,7 @@ fn start(dir: &Path, layout: &servers::Layout, port_base: u16) -> Result<StackIn
 fn start_servers(
     layout: &servers::Layout,
     ports: &Ports,
+    ca_pem: &Path,
     pids: &mut BTreeMap<String, u32>,
 ) -> Result<()> {
     for &server in SERVERS {
@@ -564,6 +579,7 @@ fn start_servers(
                 servers::start_radicale(layout)?,
                 vec![(ports.dav, "Radicale")],
             ),
+            "glewlwyd" => (idp::start(layout)?, vec![(ports.idp, "glewlwyd")]),
             _ => (
                 servers::start_slapd(layout, ports)?,
                 vec![(ports.ldap, "LDAP"), (ports.ldaps, "LDAPS")],
@@ -572,6 +588,10 @@ fn start_servers(
         pids.insert(server.to_owned(), pid);
         for (port, what) in listening {
             servers::wait_for_port(port, what, &layout.log(server))?;
+        }
+        if server == "glewlwyd" {
+            let users: Vec<User> = DEFAULT_USERS.iter().map(|n| default_user(n)).collect();
+            idp::provision(&idp::Idp::new(layout, ports, ca_pem), layout, &users)?;
         }
     }
     Ok(())
@@ -610,6 +630,7 @@ fn running(info: &StackInfo) -> bool {
             .is_some_and(|pid| servers::process_alive(*pid))
     }) && servers::port_open(info.ports.imaps)
         && servers::port_open(info.ports.submissions)
+        && servers::port_open(info.ports.idp)
 }
 
 fn stop_pids(info: &StackInfo) -> Result<()> {

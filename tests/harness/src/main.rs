@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use heron_harness::{Stack, seed::SeedOptions};
 
-/// The real-server test stack (Dovecot, Postfix, Radicale, OpenLDAP on 127.0.0.1).
+/// The real-server test stack (Dovecot, Postfix, Radicale, OpenLDAP, glewlwyd on 127.0.0.1).
 #[derive(Parser, Debug)]
 #[command(name = "heron-harness", about)]
 struct Cli {
@@ -41,6 +41,8 @@ enum Cmd {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Print what an app needs to sign in at the stack's OAuth 2.0 provider, as JSON.
+    Idp,
     /// Write the managed configuration that provisions a default user on this stack.
     Config {
         /// A default user: alice, bob or carol.
@@ -102,6 +104,21 @@ fn run(cli: Cli) -> Result<()> {
                 user.address,
                 started.elapsed().as_secs_f64()
             );
+        }
+        Cmd::Idp => {
+            let idp = ensure()?.idp();
+            let about = serde_json::json!({
+                "issuer": idp.issuer(),
+                "discovery": idp.discovery_url(),
+                "authorization_endpoint": idp.authorization_endpoint(),
+                "token_endpoint": idp.token_endpoint(),
+                "userinfo_endpoint": idp.userinfo_endpoint(),
+                "jwks_uri": idp.jwks_uri(),
+                "client_id": idp.client_id(),
+                "scopes": heron_harness::idp::SCOPES,
+                "ca_pem": idp.ca_pem(),
+            });
+            println!("{}", serde_json::to_string_pretty(&about)?);
         }
         Cmd::Config { user, out } => {
             let stack = ensure()?;

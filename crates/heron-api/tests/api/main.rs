@@ -17,6 +17,7 @@ mod consent;
 mod conversations;
 mod lifecycle;
 mod local_store;
+mod oauth;
 mod reader;
 mod send;
 mod server_search;

@@ -20,6 +20,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
+mod idp;
 mod oauth;
 mod smtp_stage_proxy;
 
@@ -230,7 +231,7 @@ async fn wrong_password_is_refused() {
 async fn every_tls_port_presents_a_certificate_signed_by_the_stack_ca_only() {
     let stack = stack();
     let p = stack.ports();
-    for port in [p.imaps, p.submissions, p.dav, p.ldaps] {
+    for port in [p.imaps, p.submissions, p.dav, p.ldaps, p.idp] {
         tls_connect(&stack, port)
             .await
             .unwrap_or_else(|e| panic!("TLS to port {port} with the stack CA: {e}"));

@@ -19,13 +19,13 @@ const TEN_MINUTES: Duration = Duration::from_secs(600);
 
 /// SASL XOAUTH2 or OAUTHBEARER for async-imap: the token first, then an empty answer to
 /// the error challenge a server sends before it says NO.
-struct Bearer {
+pub(super) struct Bearer {
     initial: Vec<u8>,
     sent: bool,
 }
 
 impl Bearer {
-    fn xoauth2(login: &str, token: &str) -> Self {
+    pub(super) fn xoauth2(login: &str, token: &str) -> Self {
         let text = format!("user={login}\x01auth=Bearer {token}\x01\x01");
         Self {
             initial: text.into_bytes(),
@@ -33,7 +33,7 @@ impl Bearer {
         }
     }
 
-    fn oauthbearer(login: &str, token: &str) -> Self {
+    pub(super) fn oauthbearer(login: &str, token: &str) -> Self {
         let text = format!("n,a={login},\x01auth=Bearer {token}\x01\x01");
         Self {
             initial: text.into_bytes(),
@@ -54,7 +54,7 @@ impl async_imap::Authenticator for Bearer {
 }
 
 /// Authenticates on IMAPS with `mechanism`; whether Dovecot let the user in.
-async fn imap_authenticate(stack: &Stack, mechanism: &str, auth: Bearer) -> bool {
+pub(super) async fn imap_authenticate(stack: &Stack, mechanism: &str, auth: Bearer) -> bool {
     let tls = tls_connect(stack, stack.ports().imaps).await.unwrap();
     let mut client = async_imap::Client::new(tls);
     client.read_response().await.unwrap().unwrap();
@@ -71,7 +71,11 @@ async fn imap_authenticate(stack: &Stack, mechanism: &str, auth: Bearer) -> bool
 
 /// Submission over implicit TLS, logging in with XOAUTH2 (lettre puts the token on the
 /// AUTH line, which Postfix takes for tokens this short).
-fn smtp_with_token(stack: &Stack, user: &User, token: &str) -> AsyncSmtpTransport<Tokio1Executor> {
+pub(super) fn smtp_with_token(
+    stack: &Stack,
+    user: &User,
+    token: &str,
+) -> AsyncSmtpTransport<Tokio1Executor> {
     let pem = std::fs::read(stack.ca_pem()).unwrap();
     let params = TlsParameters::builder("127.0.0.1".to_owned())
         .certificate_store(CertificateStore::None)
@@ -89,7 +93,12 @@ fn smtp_with_token(stack: &Stack, user: &User, token: &str) -> AsyncSmtpTranspor
 
 /// Waits until Dovecot's auth process has logged `times` refusals of `address` that say
 /// `reason`.
-async fn assert_refusals_logged(stack: &Stack, address: &str, reason: &str, times: usize) {
+pub(super) async fn assert_refusals_logged(
+    stack: &Stack,
+    address: &str,
+    reason: &str,
+    times: usize,
+) {
     let who = format!("({address},");
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
