@@ -47,4 +47,5 @@ const APP_COMMANDS: &[&str] = &[
     "read_conversation",
     "sign_in_oauth",
     "cancel_sign_in",
+    "drag_attachment",
 ];

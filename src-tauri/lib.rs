@@ -5,8 +5,12 @@
 //! without scripts that loads only from the `heron-mail:` and `heron-cid:` schemes,
 //! answered here from heron-api's reader (see heron-api `reader`).
 
+mod drag_out;
+mod launch;
 #[cfg(target_os = "linux")]
 mod notify;
+#[cfg(target_os = "linux")]
+mod single_instance;
 mod unread;
 mod worker;
 
@@ -530,6 +534,21 @@ async fn open_attachment(
     os_open(path.as_os_str())
 }
 
+/// Drags an attachment out of the window (started by the page's own drag): the file is
+/// written to the store's private temporary folder and dragged as a file. Dropping it
+/// is a save, so a dangerous file needs no confirmation here, as with Save.
+#[tauri::command]
+async fn drag_attachment(
+    window: tauri::WebviewWindow,
+    state: State<'_>,
+    id: i64,
+    part_path: String,
+) -> Result<(), ApiError> {
+    let path: PathBuf = state
+        .with_store(|heron, store| heron.extract_attachment_to_open(store, id, &part_path, true))?;
+    drag_out::start(&window, path)
+}
+
 /// Hands a URL or a file to the desktop's opener, as one argument: no shell, nothing
 /// of it is interpreted on the way.
 fn os_open(target: &std::ffi::OsStr) -> Result<(), ApiError> {
@@ -739,9 +758,16 @@ fn view_response(served: Served) -> tauri::http::Response<Vec<u8>> {
 
 /// Builds and runs the app; returns the process exit code.
 pub fn run() -> std::process::ExitCode {
+    let launch = launch::LaunchRequest::from_args(std::env::args().skip(1));
+    // A Heron already runs on this desktop: it opens the link or file; this one ends.
+    #[cfg(target_os = "linux")]
+    let bus = match single_instance::claim(&launch) {
+        single_instance::Instance::Forwarded => return std::process::ExitCode::SUCCESS,
+        single_instance::Instance::First(bus) => bus,
+    };
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
-        .setup(|app| {
+        .setup(move |app| {
             // The per-user data directory (on Linux ~/.local/share/<identifier>): user
             // settings, the privacy consent and the encrypted store.
             let data_dir = match app.path().app_data_dir() {
@@ -785,14 +811,35 @@ pub fn run() -> std::process::ExitCode {
                 notifier: notify::Notifier::start(app.handle().clone()),
                 _policy_watcher: watcher,
                 oauth_cancel: Mutex::new(None),
-                launch_file: Mutex::new(std::env::args_os().skip(1).map(PathBuf::from).find(|p| {
-                    p.extension().is_some_and(|e| e.eq_ignore_ascii_case("eml")) && p.is_file()
-                })),
-                launch_mailto: Mutex::new(std::env::args().skip(1).find(|a| {
-                    a.get(..7)
-                        .is_some_and(|p| p.eq_ignore_ascii_case("mailto:"))
-                })),
+                launch_file: Mutex::new(launch.file),
+                launch_mailto: Mutex::new(launch.mailto),
             });
+            // Links and files later Herons hand over: kept for the window like this
+            // one's own, which is told to take them, and brought to the front.
+            #[cfg(target_os = "linux")]
+            if let Some(bus) = bus {
+                let handle = app.handle().clone();
+                single_instance::serve(bus, move |request| {
+                    if let Some(state) = handle.try_state::<AppState>() {
+                        if request.file.is_some() {
+                            *state
+                                .launch_file
+                                .lock()
+                                .unwrap_or_else(PoisonError::into_inner) = request.file.clone();
+                        }
+                        if request.mailto.is_some() {
+                            *state
+                                .launch_mailto
+                                .lock()
+                                .unwrap_or_else(PoisonError::into_inner) = request.mailto.clone();
+                        }
+                    }
+                    if !request.is_empty() {
+                        let _ = handle.emit("launch-requested", ());
+                    }
+                    unread::reveal(&handle);
+                });
+            }
             Ok(())
         })
         .register_asynchronous_uri_scheme_protocol(
@@ -840,6 +887,7 @@ pub fn run() -> std::process::ExitCode {
             search_server,
             read_conversation,
             sign_in_oauth,
+            drag_attachment,
             cancel_sign_in,
             account_permissions,
             discover_account,
