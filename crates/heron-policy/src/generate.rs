@@ -267,6 +267,30 @@ pub fn reference_markdown() -> String {
          user is told why. `heronctl --data-dir DIR wipe --yes` wipes a whole data \
          directory.\n",
     );
+    out.push_str(
+        "\n### Signing in\n\nAn account without `password` asks the user, on first use, \
+         only for their password: Heron checks it with the IMAP server and keeps it in the \
+         OS keyring. An `oauth2` account opens the `authorization_url` in the user's \
+         browser (authorisation code with PKCE S256, `state`, a `nonce` when `openid` is \
+         among the scopes, `login_hint` the login) and takes the code at \
+         `http://127.0.0.1:PORT/callback`, a loopback port chosen per sign-in (RFC 8252): \
+         register the client as public, with loopback redirects on any port. Access and \
+         refresh tokens are kept in the keyring; the access token is refreshed before it \
+         expires.\n\n### Accounts users add\n\nWhere `lifecycle.user_may_add_accounts` \
+         allows it (with `auto`: while no account is managed), users add accounts \
+         themselves. Heron proposes the servers from the address's own domain only \
+         (autoconfig files at `https://autoconfig.DOMAIN/mail/config-v1.1.xml` and \
+         `https://DOMAIN/.well-known/autoconfig/mail/config-v1.1.xml`, then plain HTTP, \
+         marked unverified; RFC 6186 SRV records), the user confirms them, and the \
+         password goes to those servers only. Such accounts are kept in `accounts.json` in \
+         the data directory (the `accounts` shape above, never a password or a setting). \
+         They are in use only while the policy allows them: adding permitted, the \
+         address in `lifecycle.allowed_domains` when that is set, not in \
+         `lifecycle.remove_accounts`, no managed account with the same id. Otherwise they \
+         are set aside (not deleted) and `heronctl policy show` says why. Users remove \
+         only accounts they added, and only where `lifecycle.user_may_remove_accounts` \
+         allows it.\n",
+    );
     out.push_str("\n## Privacy notice (`privacy_notice`; managed only, not lockable)\n\n");
     out.push_str("| Key | Type | Required | Description |\n|---|---|---|---|\n");
     if let Shape::Object(fields) = privacy_notice_shape() {
