@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 
 use heron_model::AccountId;
 use heron_store::{
-    Flags, FolderInfo, KeyFileStore, NewAttachment, NewMessage, OsRandom, SearchOrder, Store,
+    Flags, FolderInfo, KeyFileStore, ListOrder, NewAttachment, NewMessage, OsRandom, SearchOrder,
+    Store,
 };
 
 struct Rng(u64);
@@ -274,6 +275,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 uidvalidity: 1,
                 uid: (chunk_no * 1000 + i + 1) as u32,
                 message_id: format!("<{}.{}@bench.example>", chunk_no, i),
+                // Conversations of five: each message names the first of its group.
+                thread_id: format!("<{}.{}@bench.example>", chunk_no, i - i % 5),
                 subject: m.subject.clone(),
                 from_name: m.from_name.clone(),
                 from_addr: m.from_addr.clone(),
@@ -304,6 +307,32 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         store.insert_messages(&batch)?;
     }
     let heron_index = start.elapsed();
+    // The message list by date and by conversation, at the top and deep in the folder.
+    let mut lists = Vec::new();
+    for (label, conversations, offset) in [
+        ("list by date, first 100", false, 0),
+        ("list by date, 100 at offset 50,000", false, 50_000),
+        ("conversations, first 100", true, 0),
+        ("conversations, 100 at offset 10,000", true, 10_000),
+    ] {
+        let mut times = Vec::new();
+        for _ in 0..6 {
+            let t = Instant::now();
+            let rows = if conversations {
+                store.folder_threads_window(inbox, offset, 100)?.1.len()
+            } else {
+                store
+                    .folder_window(inbox, ListOrder::NewestFirst, offset, 100)?
+                    .1
+                    .len()
+            };
+            times.push(t.elapsed());
+            assert!(rows > 0 || n < 50_000, "{label}: no rows");
+        }
+        times.remove(0); // the first warms the page cache
+        times.sort();
+        lists.push((label, percentile(&times, 0.5)));
+    }
     drop(store);
     let heron_size = dir_size(&data);
     let mut heron_lat = Vec::new();
@@ -497,6 +526,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             heron_counts[i],
             per_query_ranked[i].as_secs_f64() * 1e3
         )?;
+    }
+    writeln!(
+        report,
+        "\n| message list (median of 5, warm) | Heron |\n|---|---|"
+    )?;
+    for (label, t) in lists {
+        writeln!(report, "| {label} | {:.2} ms |", t.as_secs_f64() * 1e3)?;
     }
     println!("{report}");
     Ok(())

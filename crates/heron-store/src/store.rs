@@ -920,40 +920,31 @@ impl Store {
         offset: u32,
         limit: u32,
     ) -> Result<(u64, Vec<ThreadSummary>)> {
-        const KEY: &str = "CASE m.thread_id WHEN '' THEN 'row:' || m.id ELSE m.thread_id END";
-        let total: i64 = self
-            .conn
-            .prepare_cached(&format!(
-                "SELECT count(DISTINCT {KEY}) FROM messages AS m WHERE m.folder = ?1"
-            ))?
-            .query_row([folder.0], |r| r.get(0))?;
-        // SQLite takes the bare `m.id` from the row holding the one max(): the newest
-        // (a second min() or max() would make that choice arbitrary).
-        let mut st = self.conn.prepare_cached(&format!(
-            "SELECT m.id, max(m.date * 4294967296 + m.id) AS newest, count(*),
-                    sum((m.flags & {seen}) = 0), sum((m.flags & {flagged}) != 0) > 0,
-                    sum(m.has_attachments) > 0
-             FROM messages AS m WHERE m.folder = ?1
-             GROUP BY {KEY} ORDER BY newest DESC LIMIT ?2 OFFSET ?3",
-            seen = Flags::SEEN.0,
-            flagged = Flags::FLAGGED.0,
-        ))?;
+        let total: i64 = self.conn.query_row(
+            "SELECT count(*) FROM folder_threads WHERE folder = ?1",
+            [folder.0],
+            |r| r.get(0),
+        )?;
+        let mut st = self.conn.prepare_cached(
+            "SELECT newest_id, count, unread, flagged, attachments
+             FROM folder_threads INDEXED BY folder_threads_newest
+             WHERE folder = ?1 ORDER BY newest DESC LIMIT ?2 OFFSET ?3",
+        )?;
         let groups = st
             .query_map(params![folder.0, limit, offset], |r| {
                 Ok((
                     MessageRowId(r.get(0)?),
+                    r.get::<_, u32>(1)?,
                     r.get::<_, u32>(2)?,
-                    r.get::<_, u32>(3)?,
+                    r.get::<_, bool>(3)?,
                     r.get::<_, bool>(4)?,
-                    r.get::<_, bool>(5)?,
                 ))
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         let mut out = Vec::with_capacity(groups.len());
         let mut members = self.conn.prepare_cached(
-            "SELECT m.id FROM messages AS m INDEXED BY messages_thread
-             WHERE m.account = (SELECT account FROM folders WHERE id = ?1)
-               AND m.thread_id = ?2 AND m.folder = ?1
+            "SELECT m.id FROM messages AS m INDEXED BY messages_folder_thread
+             WHERE m.folder = ?1 AND m.thread_id = ?2
              ORDER BY m.date DESC, m.id DESC LIMIT 500",
         )?;
         for (id, count, unread, flagged, has_attachments) in groups {

@@ -518,3 +518,38 @@ fn the_unified_inbox_lists_every_accounts_inbox_together() {
         0
     );
 }
+
+#[test]
+fn conversation_rows_follow_flags_deletes_and_folder_removal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let keys = Arc::new(MemKeyStore::default());
+    let mut store = open(&tmp.path().join("d"), &keys).unwrap();
+    let inbox = folder(&mut store, "corp", "INBOX");
+    let other = folder(&mut store, "corp", "Old");
+    let a = store
+        .insert_message(&in_thread(inbox, 1, "<a@test>", 10, Flags::default()))
+        .unwrap();
+    let b = store
+        .insert_message(&in_thread(inbox, 2, "<a@test>", 20, Flags::default()))
+        .unwrap();
+    store
+        .insert_message(&in_thread(other, 3, "<a@test>", 30, Flags::default()))
+        .unwrap();
+    let row = |store: &Store| {
+        let (total, t) = store.folder_threads_window(inbox, 0, 10).unwrap();
+        t.first()
+            .map(|t| (total, t.latest.id, t.count, t.unread, t.flagged))
+    };
+    assert_eq!(row(&store), Some((1, b, 2, 2, false)));
+    store.set_flags(b, Flags::SEEN | Flags::FLAGGED).unwrap();
+    assert_eq!(row(&store), Some((1, b, 2, 1, true)));
+    // The newest goes: the next one stands for the conversation.
+    store.delete_message(b).unwrap();
+    assert_eq!(row(&store), Some((1, a, 1, 1, false)));
+    store.delete_message(a).unwrap();
+    assert_eq!(row(&store), None);
+    assert_eq!(store.folder_threads_window(inbox, 0, 10).unwrap().0, 0);
+    // Removing a folder takes its conversations with it.
+    store.remove_folder(other).unwrap();
+    assert_eq!(store.folder_threads_window(other, 0, 10).unwrap().0, 0);
+}
