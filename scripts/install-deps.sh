@@ -10,7 +10,7 @@ set -euo pipefail
 build_pkgs=(build-essential pkg-config file curl libssl-dev libwebkit2gtk-4.1-dev
   libxdo-dev libayatana-appindicator3-dev librsvg2-dev libdbus-1-dev)
 window_pkgs=(xvfb xauth x11-utils webkit2gtk-driver imagemagick dbus-daemon dbus-x11
-  gnome-keyring libsecret-tools keyutils fonts-noto-cjk dunst)
+  gnome-keyring libsecret-tools keyutils fonts-noto-cjk dunst xdotool python3-gi gir1.2-gtk-3.0)
 server_pkgs=(dovecot-core dovecot-imapd dovecot-lmtpd postfix slapd ldap-utils dnsmasq-base
   radicale python3-bcrypt openssl glewlwyd dbconfig-no-thanks)
 peer_pkgs=(isync notmuch time)

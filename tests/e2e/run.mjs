@@ -4,7 +4,7 @@
 // Run by `cargo xtask test` / `cargo xtask e2e`, which start Xvfb, tauri-driver and the
 // real-server stack and set HERON_WEBDRIVER, HERON_APP, HERON_E2E_OUT and
 // HERON_E2E_KEY_DIR.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
@@ -17,6 +17,8 @@ const OUT = process.env.HERON_E2E_OUT;
 const KEY_DIR = process.env.HERON_E2E_KEY_DIR;
 // The run's own account, and the port of the HTTP sink its hostile mail points at.
 const EMAIL = process.env.HERON_E2E_EMAIL;
+// Its password: the policy provisions the account without it, as a real one would.
+const PASSWORD = process.env.HERON_E2E_PASSWORD;
 const PEER = process.env.HERON_E2E_PEER;
 // The harness binary: `heron-harness dovecot stop|start` takes the IMAP server away.
 const HARNESS = process.env.HERON_E2E_HARNESS;
@@ -26,7 +28,7 @@ const HOSTILE = Number(process.env.HERON_E2E_HOSTILE);
 // run doveadm against the test Dovecot (to deliver mail while the window runs).
 const BUS_FILE = process.env.HERON_E2E_BUS_FILE;
 const DOVEADM = JSON.parse(process.env.HERON_E2E_DOVEADM ?? 'null');
-if (!DRIVER || !APP || !OUT || !KEY_DIR || !EMAIL || !PEER || !HARNESS || !SINK_PORT || !HOSTILE || !BUS_FILE || !DOVEADM) {
+if (!DRIVER || !APP || !OUT || !KEY_DIR || !EMAIL || !PASSWORD || !PEER || !HARNESS || !SINK_PORT || !HOSTILE || !BUS_FILE || !DOVEADM) {
   console.error(
     'HERON_WEBDRIVER, HERON_APP, HERON_E2E_OUT and HERON_E2E_KEY_DIR must be set (use `cargo xtask e2e`)',
   );
@@ -239,6 +241,38 @@ try {
     await win.screenshot('heron-zh-CN-light-settings');
   });
 
+  await test('the provisioned account asks only for its password, checked by the server', async () => {
+    await win.click('[data-testid="rail-mail"]');
+    await win.find('[data-testid="sign-in-banner"]', { timeout: 30_000 });
+    const banner = await win.text('[data-testid="sign-in-banner"]');
+    if (!banner.includes(EMAIL)) throw new Error(`the banner names no account: ${banner}`);
+    for (const look of LOOKS) {
+      await setPreferences(win, look);
+      await win.click('[data-testid="rail-mail"]');
+      await win.find('[data-testid="sign-in-banner"]');
+      await win.screenshot(`heron-${look.language}-${look.theme}-sign-in-banner`);
+      await win.click('[data-testid="rail-settings"]');
+      await win.find('[data-testid="account-sign-in"]');
+      await win.screenshot(`heron-${look.language}-${look.theme}-settings-accounts`);
+    }
+    await setPreferences(win, { language: 'en', theme: 'light' });
+    await win.click('[data-testid="rail-mail"]');
+    await win.click('[data-testid="sign-in-banner"] button');
+    await win.find('[data-testid="sign-in-dialog"]');
+    // A wrong password: the server refuses it and the dialog says so; nothing is kept.
+    await win.type('[data-testid="sign-in-password"]', 'not-the-password');
+    await win.click('[data-testid="sign-in-submit"]');
+    await win.find('[data-testid="sign-in-error"]', { timeout: 30_000 });
+    const code = await win.attribute('[data-testid="sign-in-error"]', 'data-error-code');
+    if (code !== 'authentication_failed') throw new Error(`the refusal is ${code}`);
+    await win.screenshot('heron-en-light-sign-in-refused');
+    await win.clear('[data-testid="sign-in-password"]');
+    await win.type('[data-testid="sign-in-password"]', PASSWORD);
+    await win.click('[data-testid="sign-in-submit"]');
+    await win.absent('[data-testid="sign-in-dialog"]', { timeout: 30_000 });
+    await win.absent('[data-testid="sign-in-banner"]', { timeout: 30_000 });
+  });
+
   await test('the Inbox syncs on its own and a message opens in the isolated reader', async () => {
     await win.click('[data-testid="rail-mail"]');
     const row = '[data-testid="message-row"]';
@@ -281,6 +315,93 @@ try {
     }
     await setPreferences(win, { language: 'en', theme: 'light' });
     await win.click('[data-testid="rail-mail"]');
+  });
+
+  await test('the window title carries the unread count of the inboxes, and follows the reader', async () => {
+    // The native title, as the desktop's taskbar shows it (not document.title).
+    const titled = () => {
+      const tree = spawnSync('xwininfo', ['-root', '-tree'], { encoding: 'utf8' }).stdout ?? '';
+      const match = tree.match(/"Heron(?: \((\d+)\))?"/);
+      return match ? Number(match[1] ?? 0) : null;
+    };
+    const inboxUnread = async () =>
+      Number(
+        await win.script(
+          `const inbox = document.querySelector('[data-testid="folder"][data-special-use="INBOX"] [data-testid="unread-badge"]');
+           return inbox ? inbox.textContent.replace(/[^0-9]/g, '') : '0'`,
+        ),
+      );
+    await win.waitFor(async () => titled() !== null && titled() === (await inboxUnread()), 'the title and the Inbox agree', 30_000);
+    const before = titled();
+    // The open message is read; marking it unread counts it, marking it read again not.
+    await win.click('[data-testid="reader-read"]');
+    await win.waitFor(async () => titled() === before + 1, `the title counts ${before + 1}`, 15_000);
+    await win.click('[data-testid="reader-read"]');
+    await win.waitFor(async () => titled() === before, `the title counts ${before} again`, 15_000);
+  });
+
+  await test('an attachment dragged out of the window lands in another app as the file', async () => {
+    // A plain GTK window as a file manager's, to the right of the app, that writes down
+    // what is dropped on it.
+    const dropped = join(OUT, 'dropped.json');
+    const script = new URL('./drop-target.py', import.meta.url).pathname;
+    const target = spawn('/usr/bin/python3', [script, dropped, '1180', '640'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise((resolve, reject) => {
+        target.stdout.on('data', (chunk) => String(chunk).includes('ready') && resolve());
+        target.on('exit', (code) => reject(new Error(`the drop target exited (${code})`)));
+      });
+      const row = '[data-testid="message-row"]';
+      await win.waitFor(
+        async () => win.script(
+          `return [...document.querySelectorAll(arguments[0])].some((r) => r.textContent.includes('Budget figures attached'))`,
+          [row],
+        ),
+        'the message with the attachment in the list',
+        30_000,
+      );
+      await win.script(
+        `[...document.querySelectorAll(arguments[0])].find((r) => r.textContent.includes('Budget figures attached')).click()`,
+        [row],
+      );
+      await win.find('[data-testid="attachment"]');
+      const [x, y] = await win.script(
+        `const r = document.querySelector('[data-testid="attachment"] .file-name').getBoundingClientRect();
+         return [Math.round(r.left + r.width / 2), Math.round(r.top + r.height / 2)]`,
+      );
+      // Where the window is on the screen (no window manager: no frame around it).
+      const geometry = spawnSync('xdotool', ['search', '--onlyvisible', '--name', '^Heron', 'getwindowgeometry'], {
+        encoding: 'utf8',
+      }).stdout;
+      const position = geometry.match(/Position: (\d+),(\d+)/);
+      if (!position) throw new Error(`no window geometry: ${geometry}`);
+      const [sx, sy] = [Number(position[1]) + x, Number(position[2]) + y];
+      const drag = spawnSync('xdotool', [
+        'mousemove', `${sx}`, `${sy}`, 'mousedown', '1', 'sleep', '0.3',
+        'mousemove', `${sx + 6}`, `${sy + 3}`, 'sleep', '0.2',
+        'mousemove', `${sx + 20}`, `${sy + 10}`, 'sleep', '0.5',
+        'mousemove', '1330', '760', 'sleep', '0.5',
+        'mousemove', '1340', '770', 'sleep', '0.5',
+        'mouseup', '1',
+      ]);
+      if (drag.status !== 0) throw new Error(`xdotool failed: ${drag.stderr}`);
+      await win.waitFor(async () => {
+        try {
+          await readFile(dropped);
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'the drop target received a file', 15_000);
+      const [file] = JSON.parse(await readFile(dropped, 'utf8'));
+      if (file.name !== '季度报告 Q3.csv') throw new Error(`dropped ${JSON.stringify(file)}`);
+      // "Quarter,Revenue\r\nQ3,1200\r\n", as sent.
+      if (file.sha256 !== '66be59432d406fb294f1377902525b752a3d2abee8eaa6b1c9ba4d82e4491995') {
+        throw new Error(`the dropped file's content differs: ${JSON.stringify(file)}`);
+      }
+    } finally {
+      target.kill();
+    }
   });
 
   await test('searching a Chinese word finds the message and opens it', async () => {

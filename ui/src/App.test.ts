@@ -28,7 +28,7 @@ describe('App shell', () => {
     const backend = new FakeBackend();
     expect(backend.calls).toEqual([]);
     renderApp(backend);
-    expect(backend.calls.sort()).toEqual(['accounts', 'app_info', 'privacy_notice', 'profile']);
+    expect(backend.calls.sort()).toEqual(['account_permissions', 'accounts', 'app_info', 'privacy_notice', 'profile']);
   });
 
   it('starts on Mail and switches sections from the rail', async () => {

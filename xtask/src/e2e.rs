@@ -76,6 +76,13 @@ pub fn run_suite(root: &Path, stack: &Stack, update_screenshots: bool) -> Result
     let sink_port = free_port()?;
     seed_e2e_mailbox(stack, &user, &peer, sink_port)?;
     let config = crate::write_demo_policy(stack, &user, &out.join("policy.json"))?;
+    // As in a real deployment, the admin provisions the account without its password:
+    // the user signs in on first use, in the window.
+    let mut policy: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&config)?)?;
+    if let Some(account) = policy["accounts"][0].as_object_mut() {
+        account.remove("password");
+    }
+    std::fs::write(&config, serde_json::to_string_pretty(&policy)?)?;
     // The suite takes Dovecot down and back with the harness's own command.
     run(Step::new("Building heron-harness", "cargo")
         .args(["build", "-p", "heron-harness", "--bin", "heron-harness"])
@@ -127,6 +134,7 @@ pub fn run_suite(root: &Path, stack: &Stack, update_screenshots: bool) -> Result
             .env("HERON_E2E_SINK_PORT", sink_port.to_string())
             .env("HERON_E2E_HOSTILE", crate::hostile::count().to_string())
             .env("HERON_E2E_BUS_FILE", &bus_file)
+            .env("HERON_E2E_PASSWORD", &user.password)
             .env(
                 "HERON_E2E_DOVEADM",
                 serde_json::to_string(&stack.doveadm_argv())?,
@@ -211,8 +219,30 @@ fn seed_e2e_mailbox(
         )
         .into_bytes(),
     );
+    // An attachment whose name needs encoding everywhere it goes (RFC 2231 here, a
+    // percent-encoded file URI when dragged out).
+    messages.push(
+        format!(
+            "Message-ID: <e2e-attachment@heron.test>\r\nFrom: Priya Patel <{}>\r\n\
+             To: Alice Martin <{}>\r\nSubject: Budget figures attached\r\nDate: {}\r\n\
+             MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n\
+             --b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nThe figures are attached.\r\n\
+             --b1\r\nContent-Type: text/csv\r\nContent-Transfer-Encoding: base64\r\n\
+             Content-Disposition: attachment; filename*=UTF-8''{E2E_ATTACHMENT_NAME_2231}\r\n\r\n\
+             {}\r\n--b1--\r\n",
+            peer.address,
+            user.address,
+            heron_harness::seed::rfc5322_date(now - 20, 0),
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, E2E_ATTACHMENT),
+        )
+        .into_bytes(),
+    );
     stack.put_in_inbox(user, &messages)
 }
+
+/// The attachment the suite drags out of the window, and its name (季度报告 Q3.csv).
+const E2E_ATTACHMENT: &[u8] = b"Quarter,Revenue\r\nQ3,1200\r\n";
+const E2E_ATTACHMENT_NAME_2231: &str = "%E5%AD%A3%E5%BA%A6%E6%8A%A5%E5%91%8A%20Q3.csv";
 
 /// Starts tauri-driver (which starts WebKitWebDriver, which starts the app) in the
 /// virtual display, on a private session bus: `dbus-run-session -- WRAP... env ENV...

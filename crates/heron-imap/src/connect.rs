@@ -486,10 +486,23 @@ async fn authenticate(
 fn auth_error(e: async_imap::error::Error) -> ImapError {
     match e {
         async_imap::error::Error::No(text) | async_imap::error::Error::Bad(text) => {
-            ImapError::AuthenticationFailed { server_says: text }
+            ImapError::AuthenticationFailed {
+                server_says: server_words(&text),
+            }
         }
         other => ImapError::from_client("login", other),
     }
+}
+
+/// The server's own words from async-imap's rendering of a NO or BAD response
+/// (`code: …, info: Some("…")`), which otherwise reaches the user as Rust debug text.
+fn server_words(text: &str) -> String {
+    let Some(start) = text.find("info: Some(\"") else {
+        return text.trim().to_owned();
+    };
+    let rest = &text[start + "info: Some(\"".len()..];
+    let inner = rest.strip_suffix("\")").unwrap_or(rest);
+    inner.replace("\\\"", "\"").trim().to_owned()
 }
 
 #[cfg(test)]
@@ -498,6 +511,21 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+
+    #[test]
+    fn a_refused_login_reads_as_the_servers_words() {
+        assert_eq!(
+            server_words(
+                r#"code: None, info: Some("[AUTHENTICATIONFAILED] Authentication failed.")"#
+            ),
+            "[AUTHENTICATIONFAILED] Authentication failed."
+        );
+        assert_eq!(server_words(" plain words "), "plain words");
+        assert_eq!(
+            server_words(r#"code: None, info: Some("say \"no\"")"#),
+            "say \"no\""
+        );
+    }
 
     #[tokio::test]
     async fn imap_sockets_probe_a_silent_connection() {

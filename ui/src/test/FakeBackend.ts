@@ -8,25 +8,32 @@ import type {
   QueuedSend,
   RespondMode,
 } from '../lib/backend/composeTypes';
-import type {
-  Folder,
-  ListOrder,
-  MailEvents,
-  MessageRow,
-  MessageWindow,
-  ReaderView,
-  ServerSearch,
-  SyncState,
+import {
+  ALL_INBOXES,
+  ALL_INBOXES_USE,
+  type Folder,
+  type ListOrder,
+  type MailEvents,
+  type MessageRow,
+  type MessageWindow,
+  type ReaderView,
+  type ServerSearch,
+  type SyncState,
 } from '../lib/backend/mailTypes';
 import type {
   AcceptedNotice,
+  AccountPermissions,
   AccountSummary,
   ApiError,
   AppInfo,
+  DiscoveredSettings,
+  Discovery,
   LocalStoreState,
+  NewAccount,
   PrivacyNoticeView,
   Profile,
   RemovedAccount,
+  ServerSettings,
 } from '../lib/backend/types';
 
 /** One call of a mail command and its arguments, as the shell would receive them. */
@@ -38,12 +45,23 @@ export interface Invocation {
 /**
  * Test double for `IBackend`: canned answers, or one error for every call. The mail
  * commands work on `folderList` and `messages` like the store would (flags change,
- * moved messages leave their folder); `emit` plays the shell's events.
+ * moved messages leave their folder, conversations are the messages of a `thread_id`,
+ * the unified inbox lists every inbox once two accounts have one); the account commands on `accountList`, logging in
+ * to `mailServers` as the core would; `emit` plays the shell's events.
  */
 export class FakeBackend implements IBackend {
   info: AppInfo = { version: '0.1.0', config_sources: [], account_count: 0 };
   user: Profile | null = null;
   accountList: AccountSummary[] = [];
+  /** What the policy lets the user do with accounts: nothing by default, as when IT provisions them. */
+  permissions: AccountPermissions = { may_add: false, may_remove: false, allowed_domains: [] };
+  /** The server settings `discoverAccount` finds, by the address's domain; none by default. */
+  discoverable = new Map<string, DiscoveredSettings[]>();
+  /** The mail servers that answer, by host, with the password each accepts, by login. */
+  mailServers = new Map<string, Map<string, string>>();
+  /** Where each account logs in (its IMAP host) and as whom, by account id, for `signIn`. */
+  accountLogins = new Map<string, { host: string; login: string }>();
+  #nextAccount = 1;
   /** Accepted already by default, so tests about other things see no dialog. */
   notice: PrivacyNoticeView = { ...BUILTIN_NOTICE, accepted: ACCEPTED, must_accept: false };
   /** A healthy store with its key in the OS keyring, so tests about other things see nothing. */
@@ -71,11 +89,11 @@ export class FakeBackend implements IBackend {
   syncStateList: SyncState[] = [];
   /** What `saveAttachment` resolves with (`null`: the user cancelled the dialog). */
   savedPath: string | null = '/home/ada/Downloads/report.pdf';
-  /** Mail commands that fail, by command name, with this error. */
+  /** Mail and account commands that fail, by command name, with this error. */
   commandFailures = new Map<string, ApiError>();
-  /** Mail commands that wait for a promise before answering, by command name. */
+  /** Mail and account commands that wait for a promise before answering, by command name. */
   gates = new Map<string, Promise<void>>();
-  /** Every mail command call with its arguments, in order. */
+  /** Every mail and account command call with its arguments, in order. */
   invocations: Invocation[] = [];
   #listeners = new Map<string, Set<(payload: never) => void>>();
 
@@ -118,6 +136,147 @@ export class FakeBackend implements IBackend {
     return this.answer('accounts', this.accountList);
   }
 
+  accountPermissions(): Promise<AccountPermissions> {
+    return this.answer('account_permissions', this.permissions);
+  }
+
+  discoverAccount(email: string): Promise<Discovery> {
+    return this.mail('discover_account', { email }, () => {
+      const domain = domainOf(email);
+      return {
+        email,
+        found: this.discoverable.get(domain) ?? [],
+        tried: [
+          `https://autoconfig.${domain}/mail/config-v1.1.xml?emailaddress=${encodeURIComponent(email)}`,
+          `https://${domain}/.well-known/autoconfig/mail/config-v1.1.xml`,
+          `_imaps._tcp.${domain}`,
+          `_submission._tcp.${domain}`,
+        ],
+      };
+    });
+  }
+
+  addAccount(account: NewAccount): Promise<AccountSummary> {
+    return this.mail('add_account', { account }, () => {
+      const domain = domainOf(account.email);
+      const allowed = this.permissions.allowed_domains;
+      if (!this.permissions.may_add) {
+        throw { code: 'not_allowed', message: 'The policy does not allow adding accounts on this computer' };
+      }
+      if (allowed.length > 0 && !allowed.includes(domain)) {
+        throw { code: 'not_allowed', message: `Addresses at ${domain} cannot be added: the policy allows ${allowed.join(', ')}` };
+      }
+      if (this.accountList.some((a) => a.email.toLowerCase() === account.email.toLowerCase())) {
+        throw { code: 'conflict', message: `An account for ${account.email} is set up already` };
+      }
+      for (const server of [account.imap, account.smtp]) {
+        if (!server.host.trim() || server.port < 1 || server.port > 65535) {
+          throw { code: 'invalid_value', message: `Invalid server ${server.host}:${server.port}` };
+        }
+      }
+      this.logIn(account.imap.host, account.login, account.password);
+      this.logIn(account.smtp.host, account.login, account.password);
+      const summary: AccountSummary = {
+        id: `acct-user-${this.#nextAccount++}`,
+        display_name: account.display_name,
+        email: account.email,
+        incoming: serverUrl('imap', account.imap),
+        outgoing: serverUrl('smtp', account.smtp),
+        origin: 'user',
+        auth: 'password',
+        needs_sign_in: false,
+      };
+      this.accountList = [...this.accountList, summary];
+      this.accountLogins.set(summary.id, { host: account.imap.host, login: account.login });
+      this.user ??= profileOf(summary);
+      return summary;
+    });
+  }
+
+  signIn(account: string, password: string): Promise<void> {
+    return this.mail('sign_in', { account, password }, () => {
+      const login = this.accountLogins.get(account);
+      if (!login || !this.accountList.some((a) => a.id === account)) {
+        throw { code: 'not_found', message: `No account ${account}` };
+      }
+      this.logIn(login.host, login.login, password);
+      this.accountList = this.accountList.map((a) => (a.id === account ? { ...a, needs_sign_in: false } : a));
+      this.syncStateList = this.syncStateList.map(
+        (state): SyncState =>
+          state.account === account && state.error_code === 'authentication_failed'
+            ? { ...state, state: 'idle', error: null, error_code: null }
+            : state,
+      );
+    });
+  }
+
+  /** Accounts whose sign-in page would refuse the user (`signInOAuth` rejects). */
+  oauthRefusals = new Set<string>();
+  /** Set while a sign-in in the browser is waiting: cancelling rejects it. */
+  #oauthWaiting: ((reason: unknown) => void) | null = null;
+
+  async signInOAuth(account: string): Promise<void> {
+    const summary = await this.mail('sign_in_oauth', { account }, () => {
+      const found = this.accountList.find((a) => a.id === account);
+      if (!found) throw { code: 'not_found', message: `No account ${account}` };
+      if (found.auth !== 'oauth2') throw { code: 'invalid_value', message: 'This account signs in with a password' };
+      return found;
+    });
+    // The browser round trip: a turn of the event loop, during which a cancel wins.
+    await new Promise<void>((resolve, reject) => {
+      this.#oauthWaiting = reject;
+      setTimeout(resolve, 0);
+    });
+    this.#oauthWaiting = null;
+    if (this.oauthRefusals.has(account)) {
+      throw { code: 'authentication_failed', message: 'The sign-in server refused: access_denied' };
+    }
+    this.accountList = this.accountList.map((a) => (a.id === summary.id ? { ...a, needs_sign_in: false } : a));
+  }
+
+  dragAttachment(id: number, partPath: string): Promise<void> {
+    return this.mail('drag_attachment', { id, partPath }, () => {
+      if (!this.findRow(id)) throw { code: 'not_found', message: `There is no message ${id}` };
+    });
+  }
+
+  cancelSignIn(): Promise<void> {
+    return this.mail('cancel_sign_in', {}, () => {
+      this.#oauthWaiting?.({ code: 'conflict', message: 'The sign-in was cancelled' });
+      this.#oauthWaiting = null;
+    });
+  }
+
+  removeAccount(account: string): Promise<void> {
+    return this.mail('remove_account', { account }, () => {
+      const summary = this.accountList.find((a) => a.id === account);
+      if (!summary) throw { code: 'not_found', message: `No account ${account}` };
+      if (summary.origin === 'policy') {
+        throw { code: 'not_allowed', message: `Account ${account} is provisioned by the administrator` };
+      }
+      if (!this.permissions.may_remove) {
+        throw { code: 'not_allowed', message: 'The policy does not allow removing accounts on this computer' };
+      }
+      const gone = new Set(this.folderList.filter((f) => f.account === account).map((f) => f.id));
+      this.folderList = this.folderList.filter((f) => !gone.has(f.id));
+      for (const id of gone) this.messages.delete(id);
+      this.accountList = this.accountList.filter((a) => a.id !== account);
+      this.accountLogins.delete(account);
+      this.syncStateList = this.syncStateList.filter((state) => state.account !== account);
+      if (this.user?.account_id === account) {
+        const next = this.accountList[0];
+        this.user = next ? profileOf(next) : null;
+      }
+    });
+  }
+
+  /** Makes `host` answer, accepting `password` for `login` (on top of the logins it has). */
+  acceptLogin(host: string, login: string, password: string): void {
+    const logins = this.mailServers.get(host) ?? new Map<string, string>();
+    logins.set(login, password);
+    this.mailServers.set(host, logins);
+  }
+
   privacyNotice(): Promise<PrivacyNoticeView> {
     return this.answer('privacy_notice', this.notice);
   }
@@ -152,20 +311,37 @@ export class FakeBackend implements IBackend {
   }
 
   mailFolders(): Promise<Folder[]> {
-    return this.mail('mail_folders', {}, () =>
-      this.folderList.map((folder) => {
+    return this.mail('mail_folders', {}, () => {
+      const folders = this.folderList.map((folder) => {
         const rows = this.messages.get(folder.id);
         if (!rows) return { ...folder };
         const unread = rows.filter((row) => !row.flags.includes('\\Seen')).length;
         return { ...folder, total: rows.length, unread };
-      }),
-    );
+      });
+      // As the shell does: the unified inbox comes first once two accounts have an inbox.
+      const inboxes = folders.filter(isInbox);
+      if (inboxes.length < 2) return folders;
+      const sum = (count: (f: Folder) => number) => inboxes.reduce((total, f) => total + count(f), 0);
+      const all: Folder = {
+        account: '',
+        id: ALL_INBOXES,
+        name: 'All inboxes',
+        special_use: ALL_INBOXES_USE,
+        total: sum((f) => f.total),
+        unread: sum((f) => f.unread),
+      };
+      return [all, ...folders];
+    });
   }
 
   mailWindow(folder: number, offset: number, limit: number, order?: ListOrder): Promise<MessageWindow> {
     const args = order === undefined ? { folder, offset, limit } : { folder, offset, limit, order };
     return this.mail('mail_window', args, () => {
-      const rows = inOrder(this.messages.get(folder) ?? [], order ?? 'newest_first');
+      const all = folder === ALL_INBOXES;
+      const stored = all ? this.inboxRows() : (this.messages.get(folder) ?? []);
+      // The unified inbox spans accounts, whose conversations are apart: it lists messages.
+      const rows =
+        order === 'conversations' && !all ? conversationRows(stored) : inOrder(stored, order ?? 'newest_first');
       return { folder, offset, total: rows.length, items: rows.slice(offset, offset + limit) };
     });
   }
@@ -177,6 +353,22 @@ export class FakeBackend implements IBackend {
       const row = this.findRow(id);
       if (!row) throw { code: 'not_found', message: `No message ${id}` };
       return viewOf(row);
+    });
+  }
+
+  readConversation(id: number): Promise<MessageRow[]> {
+    return this.mail('read_conversation', { id }, () => {
+      const row = this.findRow(id);
+      if (!row) throw { code: 'not_found', message: `There is no message ${id}` };
+      const account = this.accountOfFolder(row.folder);
+      const thread = [...this.messages.values()]
+        .flat()
+        .filter((r) => r.thread_id === row.thread_id && this.accountOfFolder(r.folder) === account)
+        .sort((a, b) => a.date - b.date || a.id - b.id);
+      // A message kept in two folders is one message of the conversation.
+      const byMessageId = new Map<string, MessageRow>();
+      for (const r of thread) if (!byMessageId.has(r.message_id)) byMessageId.set(r.message_id, r);
+      return [...byMessageId.values()];
     });
   }
 
@@ -208,6 +400,9 @@ export class FakeBackend implements IBackend {
 
   moveMessages(ids: number[], folder: number): Promise<void> {
     return this.mail('move_messages', { ids, folder }, () => {
+      if (!this.folderList.some((f) => f.id === folder)) {
+        throw { code: 'not_found', message: `There is no folder ${folder}` };
+      }
       const moving = ids.map((id) => this.findRow(id)).filter((r): r is MessageRow => !!r);
       this.removeRows(ids);
       const target = this.messages.get(folder) ?? [];
@@ -402,6 +597,27 @@ export class FakeBackend implements IBackend {
     this.removeRows(ids);
   }
 
+  /** Logs in to `host` as the core does before it stores a password. */
+  private logIn(host: string, login: string, password: string): void {
+    const logins = this.mailServers.get(host);
+    if (!logins) throw { code: 'server_unreachable', message: `Cannot connect to ${host}: no route to host` };
+    if (logins.get(login) !== password) {
+      throw { code: 'authentication_failed', message: `${host} refused the login: [AUTHENTICATIONFAILED] Invalid credentials` };
+    }
+  }
+
+  /** Every inbox's messages together, newest first. */
+  private inboxRows(): MessageRow[] {
+    return this.folderList
+      .filter(isInbox)
+      .flatMap((f) => this.messages.get(f.id) ?? [])
+      .sort((a, b) => b.date - a.date || b.id - a.id);
+  }
+
+  private accountOfFolder(folder: number): string | undefined {
+    return this.folderList.find((f) => f.id === folder)?.account;
+  }
+
   private findRow(id: number): MessageRow | undefined {
     for (const rows of this.messages.values()) {
       const row = rows.find((r) => r.id === id);
@@ -451,6 +667,9 @@ export const ADA_ACCOUNT: AccountSummary = {
   email: 'ada@example.com',
   incoming: 'imaps://imap.example.com:993',
   outgoing: 'smtps://smtp.example.com:465',
+  origin: 'policy',
+  auth: 'password',
+  needs_sign_in: false,
 };
 
 export const ACCEPTED: AcceptedNotice = { version: '2026-11-01', accepted_at_unix: 1_794_787_200 };
@@ -518,6 +737,9 @@ export const BOB_ACCOUNT: AccountSummary = {
   email: 'bob@example.org',
   incoming: 'imaps://imap.example.org:993',
   outgoing: 'smtps://smtp.example.org:465',
+  origin: 'policy',
+  auth: 'password',
+  needs_sign_in: false,
 };
 
 /** A folder of Ada's account. */
@@ -632,12 +854,36 @@ export function responseTo(row: MessageRow, mode: RespondMode, draftId: number):
   });
 }
 
+/** The domain of an address, lower case, as the core compares it. */
+function domainOf(email: string): string {
+  return email.slice(email.lastIndexOf('@') + 1).toLowerCase();
+}
+
+/** A server as `AccountSummary` shows it: `imaps://host:port` or `imap+starttls://host:port`. */
+function serverUrl(scheme: 'imap' | 'smtp', server: ServerSettings): string {
+  return `${scheme}${server.security === 'tls' ? 's' : '+starttls'}://${server.host}:${server.port}`;
+}
+
+/** The profile of an account added on this computer: only what the user typed is known. */
+function profileOf(account: AccountSummary): Profile {
+  return {
+    account_id: account.id,
+    display_name: account.display_name,
+    email: account.email,
+    department: null,
+    title: null,
+    phone: null,
+    avatar_data_url: null,
+  };
+}
+
 /** `rows` (stored newest first) in `order`, as the store's `folder_window` sorts them. */
 function inOrder(rows: MessageRow[], order: ListOrder): MessageRow[] {
   const text = (value: string) => value.toLowerCase();
   const sender = (row: MessageRow) => text(row.from_name.trim() || row.from_addr);
   switch (order) {
     case 'newest_first':
+    case 'conversations':
       return rows;
     case 'oldest_first':
       return [...rows].reverse();
@@ -648,6 +894,34 @@ function inOrder(rows: MessageRow[], order: ListOrder): MessageRow[] {
     case 'largest_first':
       return [...rows].sort((a, b) => b.size - a.size || b.date - a.date);
   }
+}
+
+/**
+ * `rows` (stored newest first) by conversation, as the store's `folder_threads_window`
+ * lists them: one row per thread, its newest message, newest first, with the markers of
+ * all its messages in the folder.
+ */
+function conversationRows(rows: MessageRow[]): MessageRow[] {
+  const threads = new Map<string, MessageRow[]>();
+  for (const row of rows) threads.set(row.thread_id, [...(threads.get(row.thread_id) ?? []), row]);
+  return [...threads.values()].map(([latest, ...older]) => {
+    const all = [latest, ...older];
+    return {
+      ...latest,
+      conversation: {
+        ids: all.map((row) => row.id),
+        count: all.length,
+        unread: all.filter((row) => !row.flags.includes('\\Seen')).length,
+        flagged: all.some((row) => row.flags.includes('\\Flagged')),
+        has_attachments: all.some((row) => row.has_attachments),
+      },
+    };
+  });
+}
+
+/** An account's inbox, as the shell finds it for the unified inbox (by name). */
+function isInbox(folder: Folder): boolean {
+  return folder.id !== ALL_INBOXES && folder.name.toUpperCase() === 'INBOX';
 }
 
 /** The number of bytes a base64 string decodes to. */

@@ -18,9 +18,12 @@ import type {
 } from './mailTypes';
 import type {
   AcceptedNotice,
+  AccountPermissions,
   AccountSummary,
   AppInfo,
+  Discovery,
   LocalStoreState,
+  NewAccount,
   PrivacyNoticeView,
   Profile,
   RemovedAccount,
@@ -35,6 +38,46 @@ export interface IBackend {
   /** The signed-in user's profile, or `null` when no account is set up. */
   profile(): Promise<Profile | null>;
   accounts(): Promise<AccountSummary[]>;
+  /** Whether the policy lets the user add and remove accounts, and at which domains. */
+  accountPermissions(): Promise<AccountPermissions>;
+  /**
+   * Looks up the servers of `email` (autoconfig, `.well-known`, DNS SRV); sends no
+   * credentials anywhere. Can take up to about 20 seconds.
+   */
+  discoverAccount(email: string): Promise<Discovery>;
+  /**
+   * Logs in to both servers of `account` with its password and saves it (the password in
+   * the OS keyring) only when both accept. Rejects with `authentication_failed`,
+   * `server_unreachable`, `certificate_untrusted`, `tls_failed`, `connection_lost`,
+   * `not_allowed` (the policy forbids it, or the domain is not allowed), `conflict` (the
+   * address is set up already) or `invalid_value`.
+   */
+  addAccount(account: NewAccount): Promise<AccountSummary>;
+  /**
+   * Stores the password of `account` (by id) once its IMAP server accepts it: for an
+   * account that needs signing in, or whose stored password the server refused.
+   */
+  signIn(account: string, password: string): Promise<void>;
+  /**
+   * Signs in to an OAuth account in the user's browser: the organisation's sign-in page
+   * opens there, and this resolves once the tokens came back and the mail server took
+   * them (or rejects: `authentication_failed` when refused, `connection_lost` after five
+   * minutes, `conflict` when cancelled).
+   */
+  signInOAuth(account: string): Promise<void>;
+  /**
+   * Drags attachment `partPath` of message `id` out of the window as a file, while the
+   * page's own drag (which started it and was cancelled) still holds the mouse button.
+   */
+  dragAttachment(id: number, partPath: string): Promise<void>;
+  /** Stops waiting for a sign-in in the browser. */
+  cancelSignIn(): Promise<void>;
+  /**
+   * Deletes this computer's copy of an account the user added (mail, drafts, outbox,
+   * keyring entries); the mail on the server is untouched. Rejects with `not_allowed`
+   * for the administrator's accounts, or when the policy forbids removing.
+   */
+  removeAccount(account: string): Promise<void>;
   /** The privacy notice in force and whether it must be accepted before anything syncs. */
   privacyNotice(): Promise<PrivacyNoticeView>;
   /** Accepts `version`; rejects with `notice_version_mismatch` if another is in force. */
@@ -56,7 +99,8 @@ export interface IBackend {
   mailFolders(): Promise<Folder[]>;
   /**
    * Up to `limit` rows of `folder` from `offset` in `order` (newest first when not
-   * given), and the folder's total now.
+   * given), and the folder's total now. By `conversations`, a row stands for a whole
+   * conversation and the total counts conversations. `ALL_INBOXES` lists every inbox.
    */
   mailWindow(folder: number, offset: number, limit: number, order?: ListOrder): Promise<MessageWindow>;
   /**
@@ -64,6 +108,11 @@ export interface IBackend {
    * started with, kept in memory). Does not mark it read.
    */
   readMessage(id: number): Promise<ReaderView>;
+  /**
+   * Every message of message `id`'s conversation in the folders of its account (Sent
+   * included), oldest first; a message kept in two folders is listed once.
+   */
+  readConversation(id: number): Promise<MessageRow[]>;
   /** Up to `limit` downloaded messages matching `query` (the store's `from:` ... syntax). */
   searchMail(query: string, limit: number): Promise<MessageRow[]>;
   /**

@@ -45,6 +45,7 @@ describe('TauriBackend', () => {
       switch (cmd) {
         case 'mail_folders':
         case 'search_mail':
+        case 'read_conversation':
         case 'sync_states':
         case 'removed_accounts':
           return [];
@@ -65,8 +66,10 @@ describe('TauriBackend', () => {
     await backend.mailFolders();
     await backend.mailWindow(1, 100, 100);
     await backend.mailWindow(1, 0, 100, 'largest_first');
+    await backend.mailWindow(-1, 0, 100, 'conversations');
     await backend.readMessage(7);
     await backend.readMessage(-1);
+    expect(await backend.readConversation(7)).toEqual([]);
     await backend.searchMail('from:ann', 200);
     expect(await backend.searchServer('zebracorn', 50)).toEqual({ items: [], errors: [] });
     await backend.setFlags([7, 8], ['\\Seen'], ['\\Flagged']);
@@ -86,8 +89,10 @@ describe('TauriBackend', () => {
       ['mail_folders', {}],
       ['mail_window', { folder: 1, offset: 100, limit: 100 }],
       ['mail_window', { folder: 1, offset: 0, limit: 100, order: 'largest_first' }],
+      ['mail_window', { folder: -1, offset: 0, limit: 100, order: 'conversations' }],
       ['read_message', { id: 7 }],
       ['read_message', { id: -1 }],
+      ['read_conversation', { id: 7 }],
       ['search_mail', { query: 'from:ann', limit: 200 }],
       ['search_server', { query: 'zebracorn', limit: 50 }],
       ['set_flags', { ids: [7, 8], add: ['\\Seen'], remove: ['\\Flagged'] }],
@@ -162,6 +167,68 @@ describe('TauriBackend', () => {
       ['recent_addresses', { query: 'wei', limit: 8 }],
       ['take_launch_compose', {}],
     ]);
+  });
+
+  it('calls the account commands with camelCase argument keys', async () => {
+    const called: [string, unknown][] = [];
+    const summary = {
+      id: 'acct-wei',
+      display_name: 'Wei Zhang',
+      email: 'wei@example.net',
+      incoming: 'imaps://imap.example.net:993',
+      outgoing: 'smtp+starttls://smtp.example.net:587',
+      origin: 'user',
+      auth: 'password',
+      needs_sign_in: false,
+    };
+    mockIPC((cmd, args) => {
+      called.push([cmd, args]);
+      switch (cmd) {
+        case 'account_permissions':
+          return { may_add: true, may_remove: true, allowed_domains: ['example.net'] };
+        case 'discover_account':
+          return { email: 'wei@example.net', found: [], tried: ['_imaps._tcp.example.net'] };
+        case 'add_account':
+          return summary;
+        default:
+          return null;
+      }
+    });
+    const backend = new TauriBackend();
+    const account = {
+      display_name: 'Wei Zhang',
+      email: 'wei@example.net',
+      login: 'wei',
+      password: 'correct horse',
+      imap: { host: 'imap.example.net', port: 993, security: 'tls' as const },
+      smtp: { host: 'smtp.example.net', port: 587, security: 'starttls' as const },
+    };
+    expect(await backend.accountPermissions()).toEqual({
+      may_add: true,
+      may_remove: true,
+      allowed_domains: ['example.net'],
+    });
+    expect((await backend.discoverAccount('wei@example.net')).tried).toEqual(['_imaps._tcp.example.net']);
+    expect(await backend.addAccount(account)).toEqual(summary);
+    await backend.signIn('acct-wei', 'new password');
+    await backend.removeAccount('acct-wei');
+    expect(called).toEqual([
+      ['account_permissions', {}],
+      ['discover_account', { email: 'wei@example.net' }],
+      ['add_account', { account }],
+      ['sign_in', { account: 'acct-wei', password: 'new password' }],
+      ['remove_account', { account: 'acct-wei' }],
+    ]);
+  });
+
+  it('passes an account command’s refusal through with its code', async () => {
+    mockIPC(() => {
+      throw { code: 'authentication_failed', message: 'imap.example.net refused the login: AUTHENTICATIONFAILED' };
+    });
+    await expect(new TauriBackend().signIn('acct-wei', 'wrong')).rejects.toEqual({
+      code: 'authentication_failed',
+      message: 'imap.example.net refused the login: AUTHENTICATIONFAILED',
+    });
   });
 
   it('delivers shell events to the handler until unlistened', async () => {

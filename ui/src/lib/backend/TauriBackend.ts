@@ -22,9 +22,12 @@ import type {
 } from './mailTypes';
 import type {
   AcceptedNotice,
+  AccountPermissions,
   AccountSummary,
   AppInfo,
+  Discovery,
   LocalStoreState,
+  NewAccount,
   PrivacyNoticeView,
   Profile,
   RemovedAccount,
@@ -45,6 +48,38 @@ export class TauriBackend implements IBackend {
 
   accounts(): Promise<AccountSummary[]> {
     return call<AccountSummary[]>('accounts');
+  }
+
+  accountPermissions(): Promise<AccountPermissions> {
+    return call<AccountPermissions>('account_permissions');
+  }
+
+  discoverAccount(email: string): Promise<Discovery> {
+    return call<Discovery>('discover_account', { email });
+  }
+
+  addAccount(account: NewAccount): Promise<AccountSummary> {
+    return call<AccountSummary>('add_account', { account });
+  }
+
+  signIn(account: string, password: string): Promise<void> {
+    return call<void>('sign_in', { account, password });
+  }
+
+  signInOAuth(account: string): Promise<void> {
+    return call<void>('sign_in_oauth', { account });
+  }
+
+  dragAttachment(id: number, partPath: string): Promise<void> {
+    return call<void>('drag_attachment', { id, partPath });
+  }
+
+  cancelSignIn(): Promise<void> {
+    return call<void>('cancel_sign_in');
+  }
+
+  removeAccount(account: string): Promise<void> {
+    return call<void>('remove_account', { account });
   }
 
   privacyNotice(): Promise<PrivacyNoticeView> {
@@ -79,6 +114,10 @@ export class TauriBackend implements IBackend {
 
   readMessage(id: number): Promise<ReaderView> {
     return call<ReaderView>('read_message', { id });
+  }
+
+  readConversation(id: number): Promise<MessageRow[]> {
+    return call<MessageRow[]>('read_conversation', { id });
   }
 
   searchMail(query: string, limit: number): Promise<MessageRow[]> {

@@ -1,7 +1,7 @@
 // Mail transport types: exactly what crosses IPC from the shell's mail commands
 // (heron-api's `mail` and `reader` modules). Field names stay snake_case.
 
-import type { ApiError, PolicyEvent, RemovedAccount } from './types';
+import type { ApiError, ErrorCode, PolicyEvent, RemovedAccount } from './types';
 
 /** A folder of one account (heron-api `FolderView`). */
 export interface Folder {
@@ -32,15 +32,44 @@ export interface MessageRow {
   flags: string[];
   has_attachments: boolean;
   preview: string;
+  /**
+   * In a list by conversation: the conversation this row stands for (the row is its
+   * newest message in the folder). Absent from any other list.
+   */
+  conversation?: Conversation;
+}
+
+/** A conversation as one row of a folder's list stands for it (heron-api `Conversation`). */
+export interface Conversation {
+  /** Its messages in this folder, newest first: what an action on the row acts on. */
+  ids: number[];
+  /** How many messages it has in this folder. */
+  count: number;
+  /** How many of them are unread. */
+  unread: number;
+  /** Whether any of them is flagged. */
+  flagged: boolean;
+  /** Whether any of them has attachments. */
+  has_attachments: boolean;
 }
 
 /**
- * How a folder's rows are ordered (`mail_window`'s `order`): by date either way, by
- * sender or subject (A to Z), or the largest first.
+ * The folder id of the unified inbox: every account's inbox in one list. `mail_folders`
+ * lists it first when two or more accounts have an inbox; it is not a real folder, so
+ * nothing can be moved into it.
  */
-export type ListOrder = 'newest_first' | 'oldest_first' | 'sender' | 'subject' | 'largest_first';
+export const ALL_INBOXES = -1;
+/** The `special_use` the unified inbox is marked with. */
+export const ALL_INBOXES_USE = 'ALL_INBOXES';
 
-/** Every `ListOrder`, in the order a sort menu offers them. */
+/**
+ * How a folder's rows are ordered (`mail_window`'s `order`): by date either way, by
+ * sender or subject (A to Z), the largest first, or by conversation (newest first; the
+ * unified inbox lists messages newest first instead).
+ */
+export type ListOrder = 'newest_first' | 'oldest_first' | 'sender' | 'subject' | 'largest_first' | 'conversations';
+
+/** Every sort a sort menu offers, in its order (by conversation is a separate choice). */
 export const LIST_ORDERS: readonly ListOrder[] = ['newest_first', 'oldest_first', 'sender', 'subject', 'largest_first'];
 
 /** Rows `offset .. offset + items.length` of a folder in the order asked for, and its size now. */
@@ -138,6 +167,12 @@ export interface SyncState {
   state: 'idle' | 'syncing' | 'offline' | 'error';
   /** The core's words when `offline` or `error`. */
   error: string | null;
+  /**
+   * The error's code when `offline` or `error`: `authentication_failed` means the server
+   * refused the stored password, and the user is asked to sign in again. Absent from a
+   * shell that does not send it.
+   */
+  error_code?: ErrorCode | null;
   /** While syncing: the folder, how far, and the phase (`headers`, `bodies`, ...). */
   folder: string | null;
   done: number;
@@ -188,4 +223,9 @@ export interface MailEvents {
   'policy-changed': PolicyEvent;
   /** Accounts the administrator removed, wiped from this computer just now. */
   'accounts-removed': RemovedAccount[];
+  /**
+   * Heron was asked again to open a link or file (`heron mailto:…` while it runs): take
+   * it with `takeLaunchCompose` / `takeLaunchMessage`.
+   */
+  'launch-requested': null;
 }

@@ -21,8 +21,68 @@ export interface AccountSummary {
   id: string;
   display_name: string;
   email: string;
+  /** `imaps://host:port` or `imap+starttls://host:port`, for support screens. */
   incoming: string;
+  /** `smtps://host:port` or `smtp+starttls://host:port`. */
   outgoing: string;
+  /** `policy`: provisioned by the administrator (the user can never remove it); `user`: added on this computer. */
+  origin: 'policy' | 'user';
+  auth: 'password' | 'oauth2';
+  /** No credential is stored yet: the account does not sync until the user signs in. */
+  needs_sign_in: boolean;
+}
+
+/** What the policy lets the user do with accounts on this computer. */
+export interface AccountPermissions {
+  may_add: boolean;
+  /** Only accounts of origin `user`: the administrator's stay whatever this says. */
+  may_remove: boolean;
+  /** The domains an added account's address may be at; empty: any. */
+  allowed_domains: string[];
+}
+
+/** Where one mail server is, and how the connection is secured (TLS from the start, or STARTTLS). */
+export interface ServerSettings {
+  host: string;
+  port: number;
+  security: 'tls' | 'starttls';
+}
+
+/** One set of server settings `discover_account` found. */
+export interface DiscoveredSettings {
+  /** An autoconfig file, the domain's `.well-known` file, or DNS SRV records (RFC 6186). */
+  source: 'autoconfig' | 'well_known' | 'srv';
+  /** The URL or DNS name the settings were read from, shown to the user. */
+  found_at: string;
+  /**
+   * Read over plain http or unauthenticated DNS, so anyone on the way could have changed
+   * them: the user is asked to check the servers before sending a password to them.
+   */
+  unverified: boolean;
+  /** The provider's display name, when the autoconfig file gives one. */
+  provider: string | null;
+  /** The suggested login name. */
+  login: string;
+  imap: ServerSettings;
+  smtp: ServerSettings;
+}
+
+/** What `discover_account` found for an address; it sends no credentials anywhere. */
+export interface Discovery {
+  email: string;
+  found: DiscoveredSettings[];
+  /** Every place looked at, to say so when nothing was found. */
+  tried: string[];
+}
+
+/** An account to add: saved only once both servers accept the login and password. */
+export interface NewAccount {
+  display_name: string;
+  email: string;
+  login: string;
+  password: string;
+  imap: ServerSettings;
+  smtp: ServerSettings;
 }
 
 /** An account the administrator removed, whose mail was wiped from this computer. */
@@ -112,7 +172,15 @@ export type KnownErrorCode =
   | 'keyring_unavailable'
   | 'conflict'
   | 'already_running'
-  | 'disk_full';
+  | 'disk_full'
+  | 'authentication_failed'
+  | 'sign_in_required'
+  | 'server_unreachable'
+  | 'certificate_untrusted'
+  | 'tls_failed'
+  | 'connection_lost'
+  | 'not_allowed'
+  | 'invalid_value';
 
 /**
  * Codes produced on this side of the boundary: `ipc_failed` when the shell could not be

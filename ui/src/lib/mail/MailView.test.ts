@@ -9,6 +9,7 @@ import {
   ADA_FOLDERS,
   BOB_ACCOUNT,
   FakeBackend,
+  composerState,
   MAIL_TODAY,
   folder,
   message,
@@ -539,6 +540,47 @@ describe('reader', () => {
     expect((await screen.findByTestId('attachment-saved')).textContent).toContain('/home/ada/Downloads/report.pdf');
   });
 
+  it('drags an attachment out as a file through the shell, not as the page’s own drag', async () => {
+    const backend = mailBackend();
+    const first = backend.messages.get(INBOX)![0];
+    backend.views.set(
+      first.id,
+      viewOf(first, {
+        attachments: [
+          {
+            file_name: '季度报告 Q3.csv',
+            original_name: '季度报告 Q3.csv',
+            content_type: 'text/csv',
+            size: 27,
+            inline: false,
+            content_id: null,
+            part_path: '2',
+            dangerous: false,
+            warnings: [],
+          },
+        ],
+      }),
+    );
+    await renderMail(backend);
+    await fireEvent.click(row(first.id));
+    const chip = await screen.findByTestId('attachment');
+    expect(chip.getAttribute('draggable')).toBe('true');
+    const started = await fireEvent.dragStart(chip);
+    expect(started).toBe(false); // the page's drag was cancelled
+    await waitFor(() => expect(backend.callsOf('drag_attachment')).toEqual([{ id: first.id, partPath: '2' }]));
+  });
+
+  it('opens a mailto: link handed over while it runs, and comes to the front', async () => {
+    const backend = mailBackend();
+    await renderMail(backend);
+    expect(screen.queryByTestId('composer')).toBeNull();
+    backend.launchCompose = composerState({ to: 'wei@example.com', subject: 'Clicked in a browser' });
+    backend.emit('launch-requested', null);
+    const composer = await screen.findByTestId('composer');
+    expect((within(composer).getByTestId('compose-subject') as HTMLInputElement).value).toBe('Clicked in a browser');
+    expect(backend.calls.filter((c) => c === 'take_launch_compose')).toHaveLength(2);
+  });
+
   it('previews a raster image attachment in an empty sandbox, never an SVG', async () => {
     const backend = mailBackend();
     const first = backend.messages.get(INBOX)![0];
@@ -897,6 +939,321 @@ describe('sorting', () => {
     await fireEvent.input(screen.getByTestId('search-box'), { target: { value: 'from:alice' } });
     await waitFor(() => expect(screen.getAllByTestId('message-row')).toHaveLength(1));
     expect(screen.queryByTestId('sort-menu')).toBeNull();
+  });
+});
+
+describe('conversations', () => {
+  const SENT = 3;
+  const NOW = Math.floor(MAIL_TODAY.getTime() / 1000);
+  const HOUR = 3600;
+
+  /**
+   * Ada's Inbox with a conversation of two messages there (one unread, one flagged with
+   * an attachment) and her reply in Sent, and a message alone in its conversation.
+   */
+  function conversationBackend(): FakeBackend {
+    const backend = mailBackend(0);
+    const plan = (messageId: number, folderId: number, hoursAgo: number, over: Partial<MessageRow>) =>
+      message(messageId, folderId, { thread_id: 'plan', subject: 'Re: Quarterly plan', date: NOW - hoursAgo * HOUR, ...over });
+    backend.messages.set(INBOX, [
+      plan(103, INBOX, 1, { from_name: 'Alice Martin', flags: [], preview: 'Sounds good, see you Monday' }),
+      message(201, INBOX, { thread_id: 'lunch', subject: 'Lunch?', date: NOW - 2 * HOUR }),
+      plan(101, INBOX, 5, {
+        subject: 'Quarterly plan',
+        from_name: 'Alice Martin',
+        flags: ['\\Seen', '\\Flagged'],
+        has_attachments: true,
+        preview: 'Here is the plan',
+      }),
+    ]);
+    backend.messages.set(SENT, [
+      plan(102, SENT, 3, { from_name: 'Ada Lovelace', from_addr: 'ada@example.com', preview: 'Thanks, looks fine' }),
+    ]);
+    return backend;
+  }
+
+  function shown(): number[] {
+    return screen.getAllByTestId('message-row').map((el) => Number(el.getAttribute('data-id')));
+  }
+
+  function inbox(): HTMLElement {
+    return screen.getAllByTestId('folder').find((f) => f.getAttribute('data-folder-id') === String(INBOX))!;
+  }
+
+  it('are listed when the toggle is on, each row with its count and markers, and the choice is remembered', async () => {
+    const backend = conversationBackend();
+    const first = await renderMail(backend);
+    expect(shown()).toEqual([103, 201, 101]);
+    const toggle = screen.getByTestId('conversations-toggle');
+    expect([toggle.getAttribute('aria-pressed'), toggle.getAttribute('aria-label')]).toEqual(['false', 'Group by conversation']);
+
+    await fireEvent.click(toggle);
+    await waitFor(() => expect(shown()).toEqual([103, 201]));
+    expect(toggle.getAttribute('aria-pressed')).toBe('true');
+    expect(backend.callsOf('mail_window').slice(-1)[0]).toEqual({ folder: INBOX, offset: 0, limit: 100, order: 'conversations' });
+    expect(screen.getByTestId('message-list').closest('.pane')?.textContent).toContain('2 conversations');
+    expect(localStorage.getItem(STORAGE_KEYS.mailConversations)).toBe('on');
+    // Conversations come newest first: there is nothing to sort.
+    expect(screen.getByTestId('sort-menu').hasAttribute('disabled')).toBe(true);
+
+    // The row stands for the conversation: its count, and the markers of all its messages.
+    const plan = row(103);
+    expect(within(plan).getByTestId('conversation-count').textContent?.trim()).toBe('2');
+    expect(plan.classList.contains('unread')).toBe(true);
+    expect(plan.querySelector('.flag')).toBeTruthy();
+    expect(plan.textContent).toContain('2 messages in this conversation, Unread, Flagged, Has attachments');
+    expect(within(row(201)).queryByTestId('conversation-count')).toBeNull();
+
+    first.unmount();
+    const calls = backend.callsOf('mail_window').length;
+    await renderMail(backend);
+    expect(backend.callsOf('mail_window')[calls]).toEqual({ folder: INBOX, offset: 0, limit: 100, order: 'conversations' });
+    expect(shown()).toEqual([103, 201]);
+
+    // Off again: the folder comes back sorted as it was.
+    await fireEvent.click(screen.getByTestId('conversations-toggle'));
+    await waitFor(() => expect(shown()).toEqual([103, 201, 101]));
+    expect(backend.callsOf('mail_window').slice(-1)[0]).toMatchObject({ order: 'newest_first' });
+    expect(localStorage.getItem(STORAGE_KEYS.mailConversations)).toBe('off');
+  });
+
+  it('act on all the messages of a row: selection, bulk actions and drag', async () => {
+    localStorage.setItem(STORAGE_KEYS.mailConversations, 'on');
+    const backend = conversationBackend();
+    await renderMail(backend);
+    expect(within(inbox()).getByTestId('unread-badge').textContent?.trim()).toBe('1');
+
+    // Ctrl-click selects the rows without opening them; the actions take all their messages.
+    await fireEvent.click(row(103), { ctrlKey: true });
+    await fireEvent.click(row(201), { ctrlKey: true });
+    await fireEvent.click(screen.getByTestId('bulk-read'));
+    expect(backend.callsOf('set_flags')).toEqual([{ ids: [103, 101, 201], add: ['\\Seen'], remove: [] }]);
+    expect(row(103).classList.contains('unread')).toBe(false);
+    expect(within(inbox()).queryByTestId('unread-badge')).toBeNull();
+
+    // Not all flagged: all are flagged at once; refused, the markers are put back.
+    let release = () => {};
+    backend.gates.set('set_flags', new Promise<void>((resolve) => (release = resolve)));
+    backend.commandFailures.set('set_flags', { code: 'store_busy', message: 'The local store is busy' });
+    await fireEvent.click(screen.getByTestId('bulk-flag'));
+    expect(backend.callsOf('set_flags')[1]).toEqual({ ids: [103, 101, 201], add: ['\\Flagged'], remove: [] });
+    expect(row(201).querySelector('.flag')).toBeTruthy();
+    release();
+    expect(await screen.findByTestId('mail-error')).toBeTruthy();
+    expect(row(103).querySelector('.flag')).toBeTruthy();
+    expect(row(201).querySelector('.flag')).toBeNull();
+    backend.gates.delete('set_flags');
+    backend.commandFailures.delete('set_flags');
+
+    await fireEvent.click(row(201));
+    await fireEvent.click(row(103), { ctrlKey: true });
+    const transfer = dataTransfer();
+    await fireEvent.dragStart(row(103), { dataTransfer: transfer });
+    expect(JSON.parse(transfer.getData('application/x-heron-messages'))).toEqual([201, 103, 101]);
+
+    await fireEvent.click(row(103));
+    await fireEvent.click(screen.getByTestId('bulk-archive'));
+    expect(backend.callsOf('move_messages')).toEqual([{ ids: [103, 101], folder: ARCHIVE }]);
+    expect(shown()).toEqual([201]);
+    const archive = screen.getAllByTestId('folder').find((f) => f.getAttribute('data-folder-id') === String(ARCHIVE))!;
+    await fireEvent.click(archive);
+    await waitFor(() => expect(shown()).toEqual([103]));
+    expect(within(row(103)).getByTestId('conversation-count').textContent?.trim()).toBe('2');
+
+    // Dropped on a folder, the row's messages go with it; a refusal brings the row back.
+    backend.commandFailures.set('move_messages', { code: 'not_found', message: 'No message 103' });
+    const drag = dataTransfer();
+    await fireEvent.dragStart(row(103), { dataTransfer: drag });
+    const projects = screen.getAllByTestId('folder').find((f) => f.getAttribute('data-folder-id') === String(PROJECTS))!;
+    await fireEvent.dragOver(projects, { dataTransfer: drag });
+    await fireEvent.drop(projects, { dataTransfer: drag });
+    expect(backend.callsOf('move_messages')[1]).toEqual({ ids: [103, 101], folder: PROJECTS });
+    expect((await screen.findByTestId('mail-error')).textContent).toContain("Couldn't move the messages.");
+    expect(shown()).toEqual([103]);
+  });
+
+  it('open in the reader with the newest message expanded; expanding another reads it', async () => {
+    localStorage.setItem(STORAGE_KEYS.mailConversations, 'on');
+    const backend = conversationBackend();
+    await renderMail(backend);
+    await fireEvent.click(row(103));
+
+    const reader = screen.getByTestId('reader');
+    const conversation = await within(reader).findByTestId('conversation');
+    expect(backend.callsOf('read_conversation')).toEqual([{ id: 103 }]);
+    // Opening marks all the row's messages in the folder read.
+    expect(backend.callsOf('set_flags')).toEqual([{ ids: [103, 101], add: ['\\Seen'], remove: [] }]);
+    expect(within(reader).getByRole('heading', { level: 1 }).textContent).toBe('Quarterly plan');
+    expect(reader.textContent).toContain('3 messages');
+
+    const items = within(conversation).getAllByTestId('conversation-message');
+    expect(items.map((item) => Number(item.getAttribute('data-id')))).toEqual([101, 102, 103]);
+    const toggles = within(conversation).getAllByTestId('conversation-toggle');
+    expect(toggles.map((t) => t.getAttribute('aria-expanded'))).toEqual(['false', 'false', 'true']);
+    expect(toggles[0].textContent).toContain('Alice Martin');
+    expect(within(items[0]).getByTestId('conversation-snippet').textContent).toBe('Here is the plan');
+    // Ada's reply is in Sent: it says so.
+    expect(within(items[1]).getByTestId('message-folder').textContent).toBe('Sent');
+    expect(within(items[2]).getByTestId('reader-body').textContent).toBe('Body of message 103');
+    expect(within(items[2]).queryByTestId('conversation-snippet')).toBeNull();
+    // The newest was read with the row: nothing asked twice.
+    expect(backend.callsOf('read_message')).toEqual([{ id: 103 }]);
+
+    await fireEvent.click(toggles[0]);
+    expect(toggles[0].getAttribute('aria-expanded')).toBe('true');
+    expect(await within(items[0]).findByText('Body of message 101')).toBeTruthy();
+    expect(backend.callsOf('read_message')).toEqual([{ id: 103 }, { id: 101 }]);
+    expect(toggles[0].getAttribute('aria-controls')).toBe(within(items[0]).getByTestId('reader-body').parentElement?.id);
+    await fireEvent.click(toggles[2]);
+    expect(toggles[2].getAttribute('aria-expanded')).toBe('false');
+    expect(within(items[2]).queryByTestId('reader-body')).toBeNull();
+
+    // A message's own actions act on it alone: unflagged, the row has no flag left.
+    const actions = within(items[0]).getByTestId('message-actions');
+    expect(actions.getAttribute('aria-label')).toBe('Actions for the message from Alice Martin');
+    await fireEvent.click(within(actions).getByTestId('message-flag'));
+    expect(backend.callsOf('set_flags')[1]).toEqual({ ids: [101], add: [], remove: ['\\Flagged'] });
+    expect(row(103).querySelector('.flag')).toBeNull();
+    expect(screen.getByTestId('reader-flag').getAttribute('aria-pressed')).toBe('false');
+
+    // The keyboard moves on through the rows; a conversation of one is shown as a message.
+    await fireEvent.keyDown(screen.getByTestId('message-list'), { key: 'j' });
+    expect(await within(reader).findByRole('heading', { level: 1, name: 'Lunch?' })).toBeTruthy();
+    expect(within(reader).queryByTestId('conversation')).toBeNull();
+    await fireEvent.keyDown(screen.getByTestId('message-list'), { key: 'k' });
+    expect(await within(reader).findByTestId('conversation')).toBeTruthy();
+
+    // Reply answers the message it belongs to.
+    await fireEvent.click(within(screen.getAllByTestId('conversation-message')[2]).getByTestId('message-reply'));
+    expect(backend.callsOf('respond_to')).toEqual([{ id: 103, mode: 'reply' }]);
+  });
+});
+
+describe('all inboxes', () => {
+  const BOB_INBOX = 20;
+
+  /** Ada's and Bob's inboxes, an unread message in each, interleaved by date. */
+  function twoAccounts(): FakeBackend {
+    const backend = mailBackend(0);
+    backend.accountList = [ADA_ACCOUNT, BOB_ACCOUNT];
+    backend.folderList.push(folder(20, 'INBOX', 'INBOX', 0, 'acct-bob'), folder(21, 'Archive', '\\Archive', 0, 'acct-bob'));
+    backend.messages.set(INBOX, [message(11, INBOX, { flags: [] }), message(13, INBOX)]);
+    backend.messages.set(BOB_INBOX, [message(12, BOB_INBOX, { flags: [], subject: 'For Bob' })]);
+    return backend;
+  }
+
+  it('come first, above the accounts, and list every inbox with the account of each row', async () => {
+    const backend = twoAccounts();
+    await renderMail(backend);
+    const all = screen.getAllByTestId('folder')[0];
+    expect(all.getAttribute('data-folder-id')).toBe('-1');
+    expect(all.querySelector('.name')?.textContent).toBe('All inboxes');
+    expect(all.getAttribute('aria-label')).toBe('All inboxes, 2 unread');
+    const heading = screen.getByRole('heading', { name: 'ada@example.com' });
+    expect(all.compareDocumentPosition(heading) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+
+    await fireEvent.click(all);
+    await waitFor(() =>
+      expect(screen.getAllByTestId('message-row').map((el) => Number(el.getAttribute('data-id')))).toEqual([11, 12, 13]),
+    );
+    expect(backend.callsOf('mail_window').slice(-1)[0]).toEqual({ folder: -1, offset: 0, limit: 100, order: 'newest_first' });
+    expect(screen.getByRole('heading', { level: 2, name: 'All inboxes' })).toBeTruthy();
+    expect(within(row(11)).getByTestId('row-account').textContent).toBe('ada@example.com');
+    expect(within(row(12)).getByTestId('row-account').textContent).toBe('bob@example.org');
+
+    // Reading Bob's message counts it read in his inbox and in all of them.
+    await fireEvent.click(row(12));
+    const bobInbox = screen.getAllByTestId('folder').find((f) => f.getAttribute('data-folder-id') === String(BOB_INBOX))!;
+    expect(within(bobInbox).queryByTestId('unread-badge')).toBeNull();
+    expect(within(all).getByTestId('unread-badge').textContent?.trim()).toBe('1');
+    // Archived into Bob's own Archive.
+    await fireEvent.keyDown(screen.getByTestId('message-list'), { key: 'e' });
+    expect(backend.callsOf('move_messages')).toEqual([{ ids: [12], folder: 21 }]);
+
+    // New mail in any inbox shows here.
+    backend.messages.set(BOB_INBOX, [message(5, BOB_INBOX, { subject: 'Just arrived for Bob', flags: [] })]);
+    backend.emit('new-mail', { ...newMail(BOB_INBOX, 'INBOX', 1), account: 'acct-bob' });
+    expect(await screen.findByText('Just arrived for Bob')).toBeTruthy();
+  });
+
+  it('take no drop: nothing can be moved into them', async () => {
+    const backend = twoAccounts();
+    await renderMail(backend);
+    const all = screen.getAllByTestId('folder')[0];
+    const transfer = dataTransfer();
+    await fireEvent.dragStart(row(11), { dataTransfer: transfer });
+    // Not cancelled: the drag is not taken.
+    expect(await fireEvent.dragOver(all, { dataTransfer: transfer })).toBe(true);
+    expect(all.classList.contains('drop')).toBe(false);
+    await fireEvent.drop(all, { dataTransfer: transfer });
+    expect(backend.callsOf('move_messages')).toEqual([]);
+    expect(screen.getAllByTestId('message-row')).toHaveLength(2);
+  });
+});
+
+describe('printing', () => {
+  it('prints the reader alone from its toolbar and with Ctrl+P, and nothing without a message', async () => {
+    const backend = mailBackend();
+    await renderMail(backend);
+    const marks: { root: boolean; path: boolean; list: boolean }[] = [];
+    const print = vi.spyOn(window, 'print').mockImplementation(() => {
+      const reader = screen.getByTestId('reader');
+      marks.push({
+        root: reader.hasAttribute('data-print-root'),
+        path: reader.parentElement!.hasAttribute('data-print-path') && document.body.hasAttribute('data-print-path'),
+        list: screen.getByTestId('message-list').hasAttribute('data-print-path'),
+      });
+    });
+    try {
+      const list = screen.getByTestId('message-list');
+      expect(await fireEvent.keyDown(list, { key: 'p', ctrlKey: true })).toBe(true);
+      expect(print).not.toHaveBeenCalled();
+
+      await fireEvent.click(row(id(0)));
+      await screen.findByRole('heading', { level: 1, name: 'Subject 1000001' });
+      const button = screen.getByTestId('reader-print');
+      expect([button.getAttribute('aria-label'), button.title, button.getAttribute('aria-keyshortcuts')]).toEqual([
+        'Print',
+        'Print (Ctrl+P)',
+        'Control+P',
+      ]);
+      await fireEvent.click(button);
+      expect(await fireEvent.keyDown(list, { key: 'p', ctrlKey: true })).toBe(false);
+      expect(print).toHaveBeenCalledTimes(2);
+      expect(marks).toEqual([
+        { root: true, path: true, list: false },
+        { root: true, path: true, list: false },
+      ]);
+    } finally {
+      print.mockRestore();
+    }
+  });
+
+  it('prints one message of a conversation without the others', async () => {
+    localStorage.setItem(STORAGE_KEYS.mailConversations, 'on');
+    const backend = mailBackend(0);
+    const now = Math.floor(MAIL_TODAY.getTime() / 1000);
+    backend.messages.set(INBOX, [
+      message(2, INBOX, { thread_id: 'plan', date: now - 60 }),
+      message(1, INBOX, { thread_id: 'plan', date: now - 600 }),
+    ]);
+    await renderMail(backend);
+    const print = vi.spyOn(window, 'print').mockImplementation(() => {});
+    try {
+      await fireEvent.click(row(2));
+      const [older, newest] = await screen.findAllByTestId('conversation-message');
+      await fireEvent.click(within(newest).getByTestId('message-print'));
+      expect(print).toHaveBeenCalledTimes(1);
+      expect(older.hasAttribute('data-print-skip')).toBe(true);
+      expect(newest.hasAttribute('data-print-skip')).toBe(false);
+
+      // The whole conversation: nothing left out.
+      await fireEvent.click(screen.getByTestId('reader-print'));
+      expect(print).toHaveBeenCalledTimes(2);
+      expect(older.hasAttribute('data-print-skip')).toBe(false);
+    } finally {
+      print.mockRestore();
+    }
   });
 });
 

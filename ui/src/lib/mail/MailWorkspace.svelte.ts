@@ -1,20 +1,23 @@
 import type { IBackend } from '../backend/IBackend';
 import { toApiError } from '../backend/errors';
-import type {
-  AttachmentView,
-  Folder,
-  LinkRequest,
-  ListOrder,
-  MailEvents,
-  MessageRow,
-  NewMail,
-  ReaderView,
-  SyncState,
+import {
+  ALL_INBOXES,
+  type AttachmentView,
+  type Conversation,
+  type Folder,
+  type LinkRequest,
+  type ListOrder,
+  type MailEvents,
+  type MessageRow,
+  type NewMail,
+  type ReaderView,
+  type SyncState,
 } from '../backend/mailTypes';
 import type { RespondMode } from '../backend/composeTypes';
 import type { ApiError } from '../backend/types';
 import { ComposeSession } from './compose/ComposeSession.svelte';
-import { folderKind, specialFolder, type FolderKind } from './folders';
+import { ConversationReader } from './ConversationReader.svelte';
+import { folderKind, specialFolder, withAllInboxesCounted, type FolderKind } from './folders';
 import { MessageList } from './MessageList.svelte';
 import type { NewMailNotice } from './newMailNotice';
 import { freeTextWords } from './searchQuery';
@@ -30,6 +33,11 @@ export interface MailWorkspaceHost {
 }
 
 const NO_HOST: MailWorkspaceHost = { reveal: () => {}, describeNewMail: () => null, watching: () => true };
+
+/** Whether a sync state asks the user to sign in: no password kept yet, or refused. */
+export function asksToSignIn(state: SyncState): boolean {
+  return state.error_code === 'authentication_failed' || state.error_code === 'sign_in_required';
+}
 
 export const SEEN = '\\Seen';
 export const FLAGGED = '\\Flagged';
@@ -116,7 +124,10 @@ export class MailWorkspace {
 
   /** The message in the reader (its view may still be on its way). */
   openId = $state<number | null>(null);
+  /** The message the reader shows, unless it shows a conversation. */
   view = $state.raw<ReaderView | null>(null);
+  /** The conversation the reader shows, when a conversation row with more than one message was opened. */
+  conversation = $state.raw<ConversationReader | null>(null);
   viewLoading = $state(false);
   viewError = $state.raw<ApiError | null>(null);
 
@@ -137,9 +148,14 @@ export class MailWorkspace {
   readonly progress: SyncState | null = $derived(
     [...this.syncStates.values()].find((s) => s.state === 'syncing' && s.total > 0) ?? null,
   );
-  /** Accounts that cannot sync now, for the banner. */
+  /**
+   * Accounts that cannot sync now, for the banner. One whose server refused the password
+   * is not among them: the user is asked to sign in to it instead.
+   */
   readonly troubled: SyncState[] = $derived(
-    [...this.syncStates.values()].filter((s) => s.state === 'offline' || s.state === 'error'),
+    [...this.syncStates.values()].filter(
+      (s) => (s.state === 'offline' || s.state === 'error') && !asksToSignIn(s),
+    ),
   );
   readonly searching: boolean = $derived(this.query.trim() !== '');
   /** The rows the servers found that the local results do not show already. */
@@ -170,6 +186,7 @@ export class MailWorkspace {
     this.#subscribe('open-message', (event) => void this.reveal(event.id));
     this.#subscribe('mail-link', (link) => this.#onLink(link));
     this.#subscribe('action-failed', (event) => this.#onActionFailed(event.message, event.folders));
+    this.#subscribe('launch-requested', () => void this.#onLaunchRequested());
     await Promise.all([this.loadFolders(), this.#loadSyncStates()]);
     await this.compose.openLaunchRequest();
     await this.#openLaunchMessage();
@@ -185,6 +202,18 @@ export class MailWorkspace {
     const kept = [...this.syncStates].filter(([account]) => accountOrder.includes(account));
     if (kept.length !== this.syncStates.size) this.syncStates = new Map(kept);
     await this.loadFolders();
+  }
+
+  /**
+   * The user signed in to `account` again, and its server accepted the password: the
+   * refusal of the old one is over (the next sync says how the account is doing).
+   */
+  signedIn(account: string): void {
+    const state = this.syncStates.get(account);
+    if (!state || !asksToSignIn(state)) return;
+    const next = new Map(this.syncStates);
+    next.set(account, { ...state, state: 'idle', error: null, error_code: null });
+    this.syncStates = next;
   }
 
   dispose(): void {
@@ -231,33 +260,62 @@ export class MailWorkspace {
     await this.list.setOrder(order);
     const open = this.openId;
     if (open === null || this.list.results) return;
-    const position = this.list.positionOf(open);
+    // By conversation, the open message may be in a row that stands for others too.
+    const holder = this.list.rowHolding(open);
+    const position = holder ? this.list.positionOf(holder.id) : -1;
     if (position !== -1) this.list.selectOnly(position);
   }
 
   // --- Reading ---------------------------------------------------------------------
 
-  /** Shows message `id` in the reader and marks it read if it was not. */
+  /**
+   * Shows message `id` in the reader and marks it read if it was not. A conversation row
+   * shows its whole conversation (every folder of the account) when it has more than one
+   * message, and marks all its messages in the folder read.
+   */
   async openMessage(id: number): Promise<void> {
     const generation = ++this.#readGeneration;
     this.openId = id;
     this.viewLoading = true;
     this.viewError = null;
     const row = this.#shownRow(id);
-    if (row && !row.flags.includes(SEEN)) void this.setRead([id], true);
+    const grouped = row?.conversation;
+    if (grouped ? grouped.unread > 0 : row && !row.flags.includes(SEEN)) void this.setRead(grouped?.ids ?? [id], true);
     try {
-      const view = await this.#backend.readMessage(id);
+      const [view, thread] = await Promise.all([
+        this.#backend.readMessage(id),
+        // Without its conversation (the shell could not say) the message is shown alone.
+        grouped ? this.#backend.readConversation(id).catch(() => null) : null,
+      ]);
       if (generation !== this.#readGeneration) return;
       // The list's flags are newer than the store's answer when a change is in flight.
       const current = this.#shownRow(id);
-      this.view = current ? { ...view, summary: { ...view.summary, flags: current.flags } } : view;
+      const shown = current ? { ...view, summary: { ...view.summary, flags: current.flags } } : view;
+      if (thread && thread.length > 1) {
+        this.#showConversation(id, thread, shown);
+      } else {
+        this.conversation = null;
+        this.view = shown;
+      }
     } catch (reason) {
       if (generation !== this.#readGeneration) return;
       this.view = null;
+      this.conversation = null;
       this.viewError = toApiError(reason);
     } finally {
       if (generation === this.#readGeneration) this.viewLoading = false;
     }
+  }
+
+  /**
+   * Expands or collapses message `id` of the conversation shown. Expanded the first
+   * time, it is read, and marked read like a message opened from the list.
+   */
+  toggleConversationMessage(id: number): void {
+    const conversation = this.conversation;
+    if (!conversation) return;
+    if (conversation.expanded.has(id)) conversation.collapse(id);
+    else this.#expandConversationMessage(conversation, id);
   }
 
   /**
@@ -273,10 +331,12 @@ export class MailWorkspace {
       this.failure = { action: 'open', error: toApiError(reason) };
       return;
     }
-    if (this.list.results || folder !== this.currentFolder) await this.selectFolder(folder);
-    const position = this.list.positionOf(id);
+    if (this.list.results || !this.#listsAnyOf([folder])) await this.selectFolder(folder);
+    // By conversation, its conversation's row is selected and opened.
+    const holder = this.list.rowHolding(id);
+    const position = holder ? this.list.positionOf(holder.id) : -1;
     if (position !== -1) this.list.selectOnly(position);
-    await this.openMessage(id);
+    await this.openMessage(holder?.id ?? id);
   }
 
   closeReader(): void {
@@ -289,20 +349,18 @@ export class MailWorkspace {
     return this.#knownRow(this.openId) ?? null;
   }
 
-  async allowRemote(scope: 'message' | 'sender'): Promise<void> {
-    const id = this.openId;
-    if (id === null) return;
+  /** Loads the remote content of message `id` (the open one, or one of its conversation). */
+  async allowRemote(id: number, scope: 'message' | 'sender'): Promise<void> {
     try {
       const view = await this.#backend.allowRemoteContent(id, scope);
-      if (this.openId === id) this.view = view;
+      if (this.view?.summary.id === id) this.view = view;
+      this.conversation?.setView(view);
     } catch (reason) {
       this.failure = { action: 'remote', error: toApiError(reason) };
     }
   }
 
-  async saveAttachment(attachment: AttachmentView): Promise<void> {
-    const id = this.openId;
-    if (id === null) return;
+  async saveAttachment(id: number, attachment: AttachmentView): Promise<void> {
     this.savedTo = null;
     try {
       this.savedTo = await this.#backend.saveAttachment(id, attachment.part_path);
@@ -311,10 +369,8 @@ export class MailWorkspace {
     }
   }
 
-  /** Opens an attachment; `confirmed` once the user accepted the warning about it. */
-  async openAttachment(attachment: AttachmentView, confirmed: boolean): Promise<void> {
-    const id = this.openId;
-    if (id === null) return;
+  /** Opens an attachment of message `id`; `confirmed` once the user accepted the warning about it. */
+  async openAttachment(id: number, attachment: AttachmentView, confirmed: boolean): Promise<void> {
     try {
       await this.#backend.openAttachment(id, attachment.part_path, confirmed);
     } catch (reason) {
@@ -354,10 +410,18 @@ export class MailWorkspace {
   /**
    * What the toolbar and the shortcuts act on: the selection, else the open message
    * (unless it was opened from a file: it is in no folder, so nothing can be done to it).
+   * A conversation row stands for all its messages in the folder.
    */
   targets(): number[] {
-    if (this.list.selected.size > 0) return [...this.list.selected];
-    return this.openId === null || this.openedFromFile ? [] : [this.openId];
+    if (this.list.selected.size > 0) return this.messageIds(this.list.selected);
+    return this.openId === null || this.openedFromFile ? [] : this.messageIds([this.openId]);
+  }
+
+  /** The messages the list's rows `ids` stand for: a conversation row, all its messages in the folder. */
+  messageIds(ids: Iterable<number>): number[] {
+    const all = new Set<number>();
+    for (const id of ids) for (const one of this.list.rowById(id)?.conversation?.ids ?? [id]) all.add(one);
+    return [...all];
   }
 
   setRead(ids: number[], read: boolean): Promise<void> {
@@ -386,8 +450,9 @@ export class MailWorkspace {
   accountOf(ids: number[]): string | null {
     const accounts = new Set(
       ids.map((id) => {
-        const row = this.#knownRow(id);
-        return row ? this.folderById.get(row.folder)?.account : undefined;
+        // A message of a conversation row is in the row's folder.
+        const folder = (this.#knownRow(id) ?? this.list.rowHolding(id))?.folder;
+        return folder === undefined ? undefined : this.folderById.get(folder)?.account;
       }),
     );
     const [only] = accounts;
@@ -409,6 +474,8 @@ export class MailWorkspace {
   }
 
   moveTo(ids: number[], folder: number): Promise<void> {
+    // The unified inbox only shows the inboxes: nothing can be moved into it.
+    if (folder === ALL_INBOXES) return Promise.resolve();
     return this.#remove('move', ids, folder, () => this.#backend.moveMessages(ids, folder));
   }
 
@@ -424,23 +491,39 @@ export class MailWorkspace {
     return found !== undefined && folderKind(found) === 'drafts';
   }
 
-  /** The message Reply, Reply all and Forward answer: the one the reader shows, unless a draft. */
+  /**
+   * The message Reply, Reply all and Forward answer: the one the reader shows, unless a
+   * draft; in a conversation, its newest message that is not a draft.
+   */
   respondTarget(): number | null {
+    if (this.openId === null || this.list.selected.size > 1 || this.openedFromFile) return null;
+    const conversation = this.conversation;
+    if (conversation) {
+      const answerable = conversation.rows.filter((row) => !this.isDraftFolder(row.folder));
+      return answerable[answerable.length - 1]?.id ?? null;
+    }
     const view = this.view;
-    if (this.openId === null || view?.summary.id !== this.openId || this.list.selected.size > 1) return null;
-    if (this.openedFromFile) return null;
+    if (view?.summary.id !== this.openId) return null;
     return this.isDraftFolder(view.summary.folder) ? null : this.openId;
   }
 
-  /** A new message, from the account of the folder shown (else the first account). */
+  /**
+   * A new message, from the account of the folder shown (else the first account: the
+   * unified inbox is no account's).
+   */
   newMessage(): Promise<void> {
     const folder = this.currentFolder === null ? undefined : this.folderById.get(this.currentFolder);
-    return this.compose.newMessage(folder?.account ?? null);
+    return this.compose.newMessage(folder?.account || null);
   }
 
   respond(mode: RespondMode): Promise<void> {
     const id = this.respondTarget();
     return id === null ? Promise.resolve() : this.compose.respond(id, mode);
+  }
+
+  /** Answers message `id` of the conversation the reader shows. */
+  respondTo(id: number, mode: RespondMode): Promise<void> {
+    return this.compose.respond(id, mode);
   }
 
   // --- Search ----------------------------------------------------------------------
@@ -481,9 +564,49 @@ export class MailWorkspace {
     return this.list.rowById(id) ?? (found?.state === 'done' ? found.rows.find((row) => row.id === id) : undefined);
   }
 
-  /** A row shown now, or the open message's (also when no list shows it). */
+  /** A row shown now, or the open message's or its conversation's (also when no list shows it). */
   #knownRow(id: number): MessageRow | undefined {
-    return this.#shownRow(id) ?? (this.view?.summary.id === id ? this.view.summary : undefined);
+    return (
+      this.#shownRow(id) ??
+      (this.view?.summary.id === id ? this.view.summary : undefined) ??
+      this.conversation?.rowById(id)
+    );
+  }
+
+  /** Whether the folder shown lists messages of any of `folders` (the unified inbox, every inbox's). */
+  #listsAnyOf(folders: readonly number[]): boolean {
+    const current = this.currentFolder;
+    if (current === null) return false;
+    if (folders.includes(current)) return true;
+    if (current !== ALL_INBOXES) return false;
+    return folders.some((id) => {
+      const folder = this.folderById.get(id);
+      return folder !== undefined && folderKind(folder) === 'inbox';
+    });
+  }
+
+  /** The reader shows the conversation of list row `id`, with its newest message expanded. */
+  #showConversation(id: number, thread: readonly MessageRow[], view: ReaderView): void {
+    // The list's flags are newer than the store's answer when a change is in flight: the
+    // messages of a row the list shows all read are read.
+    const listed = this.list.rowHolding(id)?.conversation;
+    const rows = thread.map((row) => {
+      const known = this.#shownRow(row.id);
+      if (known) return { ...row, flags: known.flags };
+      const read = listed?.unread === 0 && listed.ids.includes(row.id) && !row.flags.includes(SEEN);
+      return read ? { ...row, flags: [...row.flags, SEEN] } : row;
+    });
+    const conversation = new ConversationReader(this.#backend, id, rows, [view]);
+    this.view = null;
+    this.conversation = conversation;
+    const newest = conversation.newest;
+    if (newest) this.#expandConversationMessage(conversation, newest.id);
+  }
+
+  #expandConversationMessage(conversation: ConversationReader, id: number): void {
+    conversation.expand(id);
+    const row = conversation.rowById(id);
+    if (row && !row.flags.includes(SEEN)) void this.setRead([id], true);
   }
 
   async #showFolder(id: number, keepReader: boolean): Promise<void> {
@@ -505,6 +628,22 @@ export class MailWorkspace {
     this.list.close();
   }
 
+  /** A link or file handed over while Heron runs: opened as the ones it started with. */
+  async #onLaunchRequested(): Promise<void> {
+    this.#host.reveal();
+    await this.compose.openLaunchRequest();
+    await this.#openLaunchMessage();
+  }
+
+  /** Starts dragging an attachment out of the window as a file (the shell's drag). */
+  async dragAttachment(id: number, attachment: AttachmentView): Promise<void> {
+    try {
+      await this.#backend.dragAttachment(id, attachment.part_path);
+    } catch (reason) {
+      this.failure = { action: 'save', error: toApiError(reason) };
+    }
+  }
+
   /** Shows the message file Heron was started with, if it was. */
   async #openLaunchMessage(): Promise<void> {
     let view: ReaderView | null;
@@ -519,6 +658,7 @@ export class MailWorkspace {
     this.list.clearSelection();
     this.openId = view.summary.id;
     this.view = view;
+    this.conversation = null;
     this.viewError = null;
     this.viewLoading = false;
   }
@@ -536,7 +676,7 @@ export class MailWorkspace {
     void this.loadFolders();
     if (this.list.results) {
       if (this.query.trim()) void this.#runSearch(this.query, true);
-    } else if (this.currentFolder !== null && folders.includes(this.currentFolder)) {
+    } else if (this.#listsAnyOf(folders)) {
       void this.list.refresh();
     }
   }
@@ -544,7 +684,7 @@ export class MailWorkspace {
   #onNewMail(event: NewMail): void {
     void this.loadFolders();
     // `mail-changed` normally comes too; refreshing here keeps new mail from waiting on it.
-    if (!this.list.results && event.folder_id === this.currentFolder) void this.list.refresh();
+    if (!this.list.results && this.#listsAnyOf([event.folder_id])) void this.list.refresh();
     const notice = this.#host.watching() ? null : this.#host.describeNewMail(event);
     if (notice) {
       this.#backend.notifyNewMail(notice.title, notice.body, notice.message).catch(() => {
@@ -586,59 +726,127 @@ export class MailWorkspace {
     this.#readGeneration += 1;
     this.openId = null;
     this.view = null;
+    this.conversation = null;
     this.viewError = null;
     this.viewLoading = false;
   }
 
+  /** Whether all of `ids` have `flag`; a conversation row's markers speak for its messages. */
   #all(ids: number[], flag: string): boolean {
-    const rows = ids.map((id) => this.#knownRow(id));
-    return rows.length > 0 && rows.every((row) => row?.flags.includes(flag));
+    return (
+      ids.length > 0 &&
+      ids.every((id) => {
+        const grouped = this.list.rowHolding(id)?.conversation;
+        if (grouped) return flag === SEEN ? grouped.unread === 0 : grouped.flagged;
+        return this.#knownRow(id)?.flags.includes(flag) ?? false;
+      })
+    );
   }
 
   async #changeFlags(action: MailAction, ids: number[], add: string[], remove: string[]): Promise<void> {
     if (ids.length === 0) return;
-    const before = new Map<number, string[]>();
+    const flagsBefore = new Map<number, string[]>();
     for (const id of ids) {
       const row = this.#knownRow(id);
-      if (row) before.set(id, row.flags);
+      if (row) flagsBefore.set(id, row.flags);
     }
-    this.#applyFlags(before, (flags) => [...flags.filter((f) => !remove.includes(f) && !add.includes(f)), ...add]);
+    const markersBefore = this.#conversationsOf(ids);
+    const changed = (flags: string[]) => [...flags.filter((f) => !remove.includes(f) && !add.includes(f)), ...add];
+    this.#applyFlags(
+      new Map([...flagsBefore].map(([id, flags]) => [id, changed(flags)])),
+      new Map([...markersBefore].map(([row, markers]) => [row, this.#markersAfter(markers, ids, add, remove)])),
+    );
     try {
       await this.#backend.setFlags(ids, add, remove);
     } catch (reason) {
-      const now = new Map<number, string[]>();
-      for (const id of before.keys()) {
-        const row = this.#knownRow(id);
-        if (row) now.set(id, row.flags);
-      }
-      this.#applyFlags(now, (_, id) => before.get(id) ?? []);
+      // Put back as they were, where they are still shown.
+      this.#applyFlags(
+        new Map([...flagsBefore].filter(([id]) => this.#knownRow(id))),
+        new Map([...markersBefore].filter(([row]) => this.list.rowById(row)?.conversation)),
+      );
       this.failure = { action, error: toApiError(reason) };
     }
   }
 
-  /** Sets the flags of the rows in `current` (id to flags now) and adjusts unread counts. */
-  #applyFlags(current: Map<number, string[]>, next: (flags: string[], id: number) => string[]): void {
-    const changed = new Map<number, string[]>();
-    const unreadDelta = new Map<number, number>();
-    for (const [id, flags] of current) {
-      const flagsNext = next(flags, id);
-      changed.set(id, flagsNext);
-      const row = this.#knownRow(id);
-      if (!row) continue;
-      const delta = Number(flags.includes(SEEN)) - Number(flagsNext.includes(SEEN));
-      if (delta !== 0) unreadDelta.set(row.folder, (unreadDelta.get(row.folder) ?? 0) + delta);
+  /** The markers of the conversation rows that stand for any of `ids`, by row id. */
+  #conversationsOf(ids: number[]): Map<number, Conversation> {
+    const found = new Map<number, Conversation>();
+    for (const id of ids) {
+      const row = this.list.rowHolding(id);
+      if (row?.conversation) found.set(row.id, row.conversation);
     }
-    const change = (row: MessageRow) => (changed.has(row.id) ? { ...row, flags: changed.get(row.id)! } : row);
+    return found;
+  }
+
+  /**
+   * A conversation row's markers once `add` and `remove` apply to `ids`. When only some
+   * of its messages change (from the reader), the others' flags are known while the
+   * reader shows them; one not known is taken to stay as it was.
+   */
+  #markersAfter(markers: Conversation, ids: number[], add: string[], remove: string[]): Conversation {
+    const acted = new Set(ids);
+    const whole = markers.ids.every((id) => acted.has(id));
+    let { unread, flagged } = markers;
+    if (add.includes(SEEN) || remove.includes(SEEN)) {
+      if (whole) {
+        unread = add.includes(SEEN) ? 0 : markers.count;
+      } else {
+        for (const id of markers.ids.filter((one) => acted.has(one))) {
+          const flags = this.#knownRow(id)?.flags;
+          if (flags) unread += Number(remove.includes(SEEN)) - Number(!flags.includes(SEEN));
+        }
+      }
+    }
+    if (add.includes(FLAGGED)) {
+      flagged = true;
+    } else if (remove.includes(FLAGGED)) {
+      const others = markers.ids.filter((id) => !acted.has(id)).map((id) => this.#knownRow(id)?.flags);
+      flagged = others.every((flags) => flags !== undefined && !flags.includes(FLAGGED)) ? false : flagged;
+    }
+    return { ...markers, unread: Math.max(0, Math.min(markers.count, unread)), flagged };
+  }
+
+  /**
+   * Sets the flags of messages (`flags`, id to flags) and the markers of conversation
+   * rows (`markers`, row id to markers) wherever they are shown, and adjusts the folders'
+   * unread counts by the difference.
+   */
+  #applyFlags(flags: Map<number, string[]>, markers: Map<number, Conversation>): void {
+    const unreadDelta = new Map<number, number>();
+    const count = (folder: number, delta: number) => {
+      if (delta !== 0) unreadDelta.set(folder, (unreadDelta.get(folder) ?? 0) + delta);
+    };
+    // A conversation row's markers count for its messages in its folder.
+    const counted = new Set<number>();
+    for (const [id, next] of markers) {
+      const row = this.list.rowById(id);
+      if (!row?.conversation) continue;
+      row.conversation.ids.forEach((one) => counted.add(one));
+      count(row.folder, next.unread - row.conversation.unread);
+    }
+    for (const [id, next] of flags) {
+      const row = this.#knownRow(id);
+      if (row && !counted.has(id)) count(row.folder, Number(row.flags.includes(SEEN)) - Number(next.includes(SEEN)));
+    }
+    const change = (row: MessageRow): MessageRow => {
+      const flagsNext = flags.get(row.id);
+      const markersNext = row.conversation ? markers.get(row.id) : undefined;
+      if (!flagsNext && !markersNext) return row;
+      return { ...row, flags: flagsNext ?? row.flags, ...(markersNext && { conversation: markersNext }) };
+    };
     this.list.updateRows(change);
     const found = this.serverSearch;
     if (found?.state === 'done') this.serverSearch = { ...found, rows: found.rows.map(change) };
     const view = this.view;
-    if (view && changed.has(view.summary.id)) {
-      this.view = { ...view, summary: { ...view.summary, flags: changed.get(view.summary.id)! } };
+    if (view && flags.has(view.summary.id)) {
+      this.view = { ...view, summary: { ...view.summary, flags: flags.get(view.summary.id)! } };
     }
+    this.conversation?.updateRows(change);
     if (unreadDelta.size > 0) {
-      this.folders = this.folders.map((f) =>
-        unreadDelta.has(f.id) ? { ...f, unread: Math.max(0, f.unread + unreadDelta.get(f.id)!) } : f,
+      this.folders = withAllInboxesCounted(
+        this.folders.map((f) =>
+          unreadDelta.has(f.id) ? { ...f, unread: Math.max(0, f.unread + unreadDelta.get(f.id)!) } : f,
+        ),
       );
     }
   }
@@ -662,17 +870,22 @@ export class MailWorkspace {
       this.serverSearch = { ...serverBefore, rows: serverBefore.rows.filter((row) => !ids.includes(row.id)) };
     }
     const serverAfter = this.serverSearch;
-    this.folders = this.folders.map((folder) => {
-      const leaving = rows.filter((r) => r.folder === folder.id && folder.id !== target);
-      const arriving = folder.id === target ? rows.filter((r) => r.folder !== target) : [];
-      if (leaving.length === 0 && arriving.length === 0) return folder;
-      const unread = (list: MessageRow[]) => list.filter((r) => !r.flags.includes(SEEN)).length;
-      return {
-        ...folder,
-        total: Math.max(0, folder.total - leaving.length + arriving.length),
-        unread: Math.max(0, folder.unread - unread(leaving) + unread(arriving)),
-      };
-    });
+    // A conversation row counts for all its messages in its folder.
+    const total = (list: MessageRow[]) => list.reduce((sum, r) => sum + (r.conversation?.count ?? 1), 0);
+    const unread = (list: MessageRow[]) =>
+      list.reduce((sum, r) => sum + (r.conversation ? r.conversation.unread : Number(!r.flags.includes(SEEN))), 0);
+    this.folders = withAllInboxesCounted(
+      this.folders.map((folder) => {
+        const leaving = rows.filter((r) => r.folder === folder.id && folder.id !== target);
+        const arriving = folder.id === target ? rows.filter((r) => r.folder !== target) : [];
+        if (leaving.length === 0 && arriving.length === 0) return folder;
+        return {
+          ...folder,
+          total: Math.max(0, folder.total - total(leaving) + total(arriving)),
+          unread: Math.max(0, folder.unread - unread(leaving) + unread(arriving)),
+        };
+      }),
+    );
     // The reader moves on to the row that took the open message's place, as it would
     // after reading it and pressing Delete in any desktop client.
     if (openBefore !== null && ids.includes(openBefore)) {

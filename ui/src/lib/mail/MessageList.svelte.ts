@@ -65,6 +65,14 @@ export class MessageList {
   readonly #resultIndex: ReadonlyMap<number, { row: MessageRow; position: number }> = $derived(
     new Map((this.results ?? []).map((row, position) => [row.id, { row, position }])),
   );
+  /** In a list by conversation: each message's conversation row, by message id. */
+  readonly #conversationIndex: ReadonlyMap<number, MessageRow> = $derived.by(() => {
+    const index = new Map<number, MessageRow>();
+    for (const rows of this.windows.values()) {
+      for (const row of rows) row?.conversation?.ids.forEach((id) => index.set(id, row));
+    }
+    return index;
+  });
 
   constructor(backend: IBackend, order: ListOrder = 'newest_first') {
     this.#backend = backend;
@@ -128,6 +136,11 @@ export class MessageList {
 
   rowById(id: number): MessageRow | undefined {
     return this.#resultIndex.get(id)?.row ?? this.#windowIndex.get(id)?.row;
+  }
+
+  /** The row that stands for message `id`: its own, or its conversation's. */
+  rowHolding(id: number): MessageRow | undefined {
+    return this.rowById(id) ?? (this.results ? undefined : this.#conversationIndex.get(id));
   }
 
   positionOf(id: number): number {

@@ -105,4 +105,18 @@ describe('MessageList', () => {
     await list.setOrder('oldest_first');
     expect(backend.callsOf('mail_window')).toHaveLength(4);
   });
+
+  it('finds the conversation row that stands for a message', async () => {
+    const backend = new FakeBackend();
+    const rows = messages(FOLDER, 4, 1).map((row, k) => ({ ...row, thread_id: k < 3 ? 'plan' : 'other' }));
+    backend.messages.set(FOLDER, rows);
+    const list = new MessageList(backend, 'conversations');
+    await list.open(FOLDER);
+    expect(list.count).toBe(2);
+    expect(list.rowAt(0)?.conversation).toEqual({ ids: [1, 2, 3], count: 3, unread: 0, flagged: false, has_attachments: false });
+    expect(list.rowHolding(3)?.id).toBe(1);
+    expect(list.rowHolding(4)?.id).toBe(4);
+    expect(list.rowById(3)).toBeUndefined();
+    expect(list.rowHolding(99)).toBeUndefined();
+  });
 });

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { buildFolderTree, hierarchySeparator, specialFolder, type FolderNode } from './folders';
+import { ALL_INBOXES, ALL_INBOXES_USE, type Folder } from '../backend/mailTypes';
+import {
+  buildFolderTree,
+  folderKind,
+  hierarchySeparator,
+  isAllInboxes,
+  specialFolder,
+  withAllInboxesCounted,
+  type FolderNode,
+} from './folders';
 import { ADA_ACCOUNT, BOB_ACCOUNT, folder } from '../../test/FakeBackend';
 
 const labels = (nodes: FolderNode[]): unknown[] =>
@@ -59,6 +68,16 @@ describe('buildFolderTree', () => {
       'en',
     );
     expect(tree.map((a) => a.heading)).toEqual(['ada@example.com', 'bob@example.org', 'acct-x']);
+  });
+
+  it('leaves the unified inbox out of the accounts, and counts it as its inboxes', () => {
+    const all: Folder = { account: '', id: ALL_INBOXES, name: 'All inboxes', special_use: ALL_INBOXES_USE, total: 9, unread: 9 };
+    const folders = [all, folder(1, 'INBOX', 'INBOX', 2), folder(2, 'INBOX', 'INBOX', 3, 'acct-bob'), folder(3, 'Junk', '\\Junk', 4)];
+    const tree = buildFolderTree(folders, [ADA_ACCOUNT, BOB_ACCOUNT], 'en');
+    expect(tree.map((a) => a.heading)).toEqual(['ada@example.com', 'bob@example.org']);
+    expect(isAllInboxes(all)).toBe(true);
+    expect(folderKind(all)).toBe('');
+    expect(withAllInboxesCounted(folders)[0].unread).toBe(5);
   });
 
   it('finds the special folder of an account', () => {

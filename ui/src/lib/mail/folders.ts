@@ -1,4 +1,4 @@
-import type { Folder } from '../backend/mailTypes';
+import { ALL_INBOXES_USE, type Folder } from '../backend/mailTypes';
 import type { AccountSummary } from '../backend/types';
 import type { MessageKey } from '../i18n/locale';
 
@@ -18,6 +18,11 @@ const KIND_BY_SPECIAL_USE: Record<string, FolderKind> = {
   '\\Flagged': 'flagged',
   '\\All': 'all',
 };
+
+/** Whether `folder` is the unified inbox (every account's inbox together), not a real folder. */
+export function isAllInboxes(folder: Folder): boolean {
+  return folder.special_use === ALL_INBOXES_USE;
+}
 
 export function folderKind(folder: Folder): FolderKind {
   const kind = KIND_BY_SPECIAL_USE[folder.special_use];
@@ -49,7 +54,8 @@ export interface AccountFolders {
 /**
  * The folder tree of every account, in the order of `accounts`: Inbox, Drafts, Sent,
  * Archive, Junk and Trash first (wherever the server nests them), then the rest by name,
- * nested by the account's hierarchy separator.
+ * nested by the account's hierarchy separator. The unified inbox belongs to no account:
+ * it is left out (the folder pane shows it above them).
  */
 export function buildFolderTree(
   folders: readonly Folder[],
@@ -58,6 +64,7 @@ export function buildFolderTree(
 ): AccountFolders[] {
   const byAccount = new Map<string, Folder[]>();
   for (const folder of folders) {
+    if (isAllInboxes(folder)) continue;
     const list = byAccount.get(folder.account) ?? [];
     list.push(folder);
     byAccount.set(folder.account, list);
@@ -167,6 +174,19 @@ export function kindLabelKey(kind: FolderKind): MessageKey | null {
 
 /** A folder as menus and titles name it: special folders in the user's language, others by full name. */
 export function folderDisplayName(folder: Folder, t: (key: MessageKey) => string): string {
+  if (isAllInboxes(folder)) return t('folder.allInboxes');
   const key = kindLabelKey(folderKind(folder));
   return key ? t(key) : folder.name;
+}
+
+/**
+ * `folders` with the unified inbox's counts made the sum of the inboxes' again, after
+ * the inboxes' counts changed here (the shell counts them so when it lists the folders).
+ */
+export function withAllInboxesCounted(folders: readonly Folder[]): Folder[] {
+  const inboxes = folders.filter((f) => !isAllInboxes(f) && folderKind(f) === 'inbox');
+  const sum = (count: (f: Folder) => number) => inboxes.reduce((total, f) => total + count(f), 0);
+  return folders.map((f) =>
+    isAllInboxes(f) ? { ...f, total: sum((i) => i.total), unread: sum((i) => i.unread) } : f,
+  );
 }

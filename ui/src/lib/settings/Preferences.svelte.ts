@@ -9,6 +9,7 @@ export const STORAGE_KEYS = {
   mailLayout: 'heron.ui.mail.layout',
   mailPanes: 'heron.ui.mail.panes',
   mailOrder: 'heron.ui.mail.order',
+  mailConversations: 'heron.ui.mail.conversations',
 } as const;
 
 /** Where the reader goes: beside the list, below it, or instead of it. */
@@ -28,6 +29,8 @@ export type PaneName = keyof PaneSizes;
 
 const LANGUAGES: readonly LanguagePreference[] = ['system', 'en', 'zh-CN'];
 const THEMES: readonly ThemePreference[] = ['system', 'light', 'dark'];
+/** How the conversations choice is stored: off unless the user turned it on. */
+const SWITCH: readonly ('off' | 'on')[] = ['off', 'on'];
 export const MAIL_LAYOUTS: readonly MailLayout[] = ['three-pane', 'reader-below', 'list-only'];
 
 /** The smallest and largest size of each pane, and where it starts. */
@@ -38,8 +41,8 @@ export const PANE_LIMITS: Record<PaneName, { min: number; max: number; initial: 
 };
 
 /**
- * The user's UI choices (language, theme, mail layout, pane sizes and how the message
- * list is sorted), persisted in
+ * The user's UI choices (language, theme, mail layout, pane sizes, how the message list
+ * is sorted and whether it groups conversations), persisted in
  * `storage`. A missing, unknown or unreadable value means the default ("system" for
  * language and theme), so a bad entry can never break the window.
  */
@@ -51,6 +54,10 @@ export class Preferences {
   paneSizes = $state.raw<PaneSizes>(initialPaneSizes());
   /** How folders are sorted (the same for every folder). */
   listOrder = $state<ListOrder>('newest_first');
+  /** Folders list one row per conversation (newest first) instead of one per message. */
+  conversations = $state(false);
+  /** The order folders are asked for: by conversation when grouped, else the sort chosen. */
+  readonly folderOrder: ListOrder = $derived(this.conversations ? 'conversations' : this.listOrder);
 
   constructor(storage: Storage | null) {
     this.#storage = storage;
@@ -59,6 +66,12 @@ export class Preferences {
     this.mailLayout = read(storage, STORAGE_KEYS.mailLayout, MAIL_LAYOUTS);
     this.paneSizes = readPaneSizes(storage);
     this.listOrder = read(storage, STORAGE_KEYS.mailOrder, LIST_ORDERS);
+    this.conversations = read(storage, STORAGE_KEYS.mailConversations, SWITCH) === 'on';
+  }
+
+  setConversations(on: boolean): void {
+    this.conversations = on;
+    write(this.#storage, STORAGE_KEYS.mailConversations, on ? 'on' : 'off');
   }
 
   setListOrder(value: ListOrder): void {

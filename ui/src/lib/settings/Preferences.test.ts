@@ -43,6 +43,25 @@ describe('Preferences', () => {
     expect(again.paneSizes).toEqual({ folders: 300, list: 720, listHeight: 320 });
   });
 
+  it('remembers whether the mail list groups conversations', () => {
+    const prefs = new Preferences(localStorage);
+    expect(prefs.conversations).toBe(false);
+    prefs.setListOrder('sender');
+    expect(prefs.folderOrder).toBe('sender');
+    prefs.setConversations(true);
+    expect(prefs.folderOrder).toBe('conversations');
+    expect(localStorage.getItem(STORAGE_KEYS.mailConversations)).toBe('on');
+
+    const again = new Preferences(localStorage);
+    expect(again.conversations).toBe(true);
+    expect(again.folderOrder).toBe('conversations');
+    // The sort chosen before stays, for when conversations are turned off.
+    again.setConversations(false);
+    expect(again.folderOrder).toBe('sender');
+    localStorage.setItem(STORAGE_KEYS.mailConversations, 'yes');
+    expect(new Preferences(localStorage).conversations).toBe(false);
+  });
+
   it('ignores a damaged pane size entry', () => {
     localStorage.setItem(STORAGE_KEYS.mailPanes, '{"folders": "wide", "list": 10');
     expect(new Preferences(localStorage).paneSizes.list).toBe(380);
