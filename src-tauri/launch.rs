@@ -77,5 +77,4 @@ mod tests {
         assert_eq!(request.file, Some(std::fs::canonicalize(&eml).unwrap()));
         assert!(LaunchRequest::from_args(["x.txt".to_owned()]).is_empty());
     }
-
 }

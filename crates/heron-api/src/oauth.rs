@@ -161,7 +161,8 @@ impl Heron {
         // OpenID Connect providers require a nonce with the `openid` scope (it binds an
         // ID token to this request; Heron uses only the access token).
         if oauth.scopes.iter().any(|s| s == "openid") {
-            url.query_pairs_mut().append_pair("nonce", &random_text(16)?);
+            url.query_pairs_mut()
+                .append_pair("nonce", &random_text(16)?);
         }
         Ok(OAuthSignIn {
             account: config.id.clone(),
