@@ -404,6 +404,47 @@ try {
     }
   });
 
+  await test('conversations: a thread is one row, and the reader shows it with the newest open', async () => {
+    await win.click('[data-testid="rail-mail"]');
+    await win.click('[data-testid="conversations-toggle"]');
+    const row = '[data-testid="message-row"]';
+    await win.waitFor(
+      async () => win.script(
+        `const r = [...document.querySelectorAll(arguments[0])].find((r) => r.textContent.includes('Release freeze'));
+         return !!r && r.querySelector('[data-testid="conversation-count"]')?.textContent.trim() === '3'`,
+        [row],
+      ),
+      'the release thread as one row of three',
+      30_000,
+    );
+    await win.script(
+      `[...document.querySelectorAll(arguments[0])].find((r) => r.textContent.includes('Release freeze')).click()`,
+      [row],
+    );
+    await win.find('[data-testid="conversation"]', { timeout: 15_000 });
+    const expanded = await win.script(
+      `return [...document.querySelectorAll('[data-testid="conversation-toggle"]')].map((b) => b.getAttribute('aria-expanded'))`,
+    );
+    if (JSON.stringify(expanded) !== '["false","false","true"]') {
+      throw new Error(`the conversation's messages are expanded as ${JSON.stringify(expanded)}`);
+    }
+    await win.find('[data-testid="reader-body"], [data-testid="conversation-message"]');
+    for (const look of LOOKS) {
+      await setPreferences(win, look);
+      await win.click('[data-testid="rail-mail"]');
+      await win.find('[data-testid="conversation"]');
+      await win.screenshot(`heron-${look.language}-${look.theme}-mail-conversation`);
+    }
+    await setPreferences(win, { language: 'en', theme: 'light' });
+    await win.click('[data-testid="rail-mail"]');
+    await win.click('[data-testid="conversations-toggle"]');
+    await win.waitFor(
+      async () => (await win.script(`return document.querySelectorAll('[data-testid="conversation-count"]').length`)) === 0,
+      'the plain list again',
+      15_000,
+    );
+  });
+
   await test('searching a Chinese word finds the message and opens it', async () => {
     await win.click('[data-testid="search-box"]');
     await win.type('[data-testid="search-box"]', '预算');

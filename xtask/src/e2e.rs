@@ -219,6 +219,50 @@ fn seed_e2e_mailbox(
         )
         .into_bytes(),
     );
+    // A conversation of three: a root and two replies naming it (the list groups them).
+    for (i, (id, refs, from, text)) in [
+        (
+            "e2e-thread-1",
+            "",
+            "Wei Zhang <wei.zhang@example.test>",
+            "Shall we freeze the release on Friday?",
+        ),
+        (
+            "e2e-thread-2",
+            "<e2e-thread-1@heron.test>",
+            "Priya Patel <priya@example.test>",
+            "Friday works for QA.",
+        ),
+        (
+            "e2e-thread-3",
+            "<e2e-thread-1@heron.test> <e2e-thread-2@heron.test>",
+            "Wei Zhang <wei.zhang@example.test>",
+            "Then Friday it is.",
+        ),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let threading = if refs.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "References: {refs}\r\nIn-Reply-To: {}\r\n",
+                refs.rsplit(' ').next().unwrap_or(refs)
+            )
+        };
+        messages.push(
+            format!(
+                "Message-ID: <{id}@heron.test>\r\n{threading}From: {from}\r\n\
+                 To: Alice Martin <{}>\r\nSubject: {}Release freeze\r\nDate: {}\r\n\
+                 MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{text}\r\n",
+                user.address,
+                if refs.is_empty() { "" } else { "Re: " },
+                heron_harness::seed::rfc5322_date(now - 50 + 2 * i as i64, 480),
+            )
+            .into_bytes(),
+        );
+    }
     // An attachment whose name needs encoding everywhere it goes (RFC 2231 here, a
     // percent-encoded file URI when dragged out).
     messages.push(
