@@ -107,6 +107,18 @@ fn invalid(path: &Path, diagnostics: Vec<Diagnostic>) -> PolicyError {
     }
 }
 
+/// A file of the user's that may not exist yet: `None` when it does not.
+pub(crate) fn read_if_present(path: &Path) -> Result<Option<String>, PolicyError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(PolicyError::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
 fn read(path: &Path) -> Result<String, PolicyError> {
     std::fs::read_to_string(path).map_err(|source| PolicyError::Read {
         path: path.to_path_buf(),
@@ -275,15 +287,8 @@ impl UserSettings {
     /// Reads the file; a missing file is no settings. Unknown keys and invalid values
     /// are errors (with positions), like in a policy.
     pub fn load(path: &Path) -> Result<Self, PolicyError> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
-            Err(source) => {
-                return Err(PolicyError::Read {
-                    path: path.to_path_buf(),
-                    source,
-                });
-            }
+        let Some(text) = read_if_present(path)? else {
+            return Ok(Self::default());
         };
         let doc =
             json::parse(&text).map_err(|e| invalid(path, vec![Diagnostic::from_syntax(e)]))?;

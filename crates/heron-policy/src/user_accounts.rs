@@ -20,7 +20,7 @@ use heron_model::AccountId;
 use serde::Serialize;
 
 use crate::schema::AccountConfig;
-use crate::{EffectivePolicy, PolicyDocument, PolicyError, Source};
+use crate::{EffectivePolicy, PolicyDocument, PolicyError, Source, read_if_present};
 
 /// The file, in the data directory, that holds the user's own accounts.
 pub const USER_ACCOUNTS_FILE: &str = "accounts.json";
@@ -33,15 +33,8 @@ impl UserAccounts {
     /// Reads the file; a missing file is no accounts. Anything but `accounts` in it, a
     /// password in it, or an account that does not validate is an error with its place.
     pub fn load(path: &Path) -> Result<Self, PolicyError> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
-            Err(source) => {
-                return Err(PolicyError::Read {
-                    path: path.to_path_buf(),
-                    source,
-                });
-            }
+        let Some(text) = read_if_present(path)? else {
+            return Ok(Self::default());
         };
         let doc = PolicyDocument::parse(&text, path)?;
         let only_accounts = doc.settings.is_empty() && doc.privacy_notice.is_none();

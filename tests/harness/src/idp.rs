@@ -258,7 +258,7 @@ fn ensure_signing_key(layout: &Layout) -> Result<(PathBuf, PathBuf)> {
         Some(&private_pem),
         "openssl pkey",
     )?;
-    write_private(&key, &private_pem)?;
+    crate::tls::write_private(&key, &private_pem)?;
     std::fs::write(&public, public_pem)?;
     Ok((key, public))
 }
@@ -286,19 +286,6 @@ fn command_output(command: &mut Command, stdin: Option<&[u8]>, what: &str) -> Re
         );
     }
     Ok(out.stdout)
-}
-
-fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("Cannot write {}", path.display()))?;
-    file.write_all(bytes)?;
-    Ok(())
 }
 
 /// Starts glewlwyd in the background (it has no daemon mode) and returns its pid.
@@ -341,7 +328,7 @@ pub fn provision(idp: &Idp, layout: &Layout, users: &[User]) -> Result<()> {
         }),
         "replace the administrator's password",
     )?;
-    write_private(&idp.admin_password_file, password.as_bytes())?;
+    crate::tls::write_private(&idp.admin_password_file, password.as_bytes())?;
 
     for (name, display, description) in [
         (

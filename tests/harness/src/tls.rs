@@ -84,7 +84,8 @@ fn name(common_name: &str) -> DistinguishedName {
     dn
 }
 
-fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+/// Writes a file only its owner can read (keys, passwords).
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let mut file = std::fs::OpenOptions::new()
