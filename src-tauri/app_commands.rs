@@ -48,4 +48,5 @@ const APP_COMMANDS: &[&str] = &[
     "sign_in_oauth",
     "cancel_sign_in",
     "drag_attachment",
+    "print_messages",
 ];

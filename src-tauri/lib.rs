@@ -549,6 +549,47 @@ async fn drag_attachment(
     drag_out::start(&window, path)
 }
 
+/// Prints messages `ids` (one, or a conversation oldest first) whole: a window of their
+/// own shows the print document (headers and full bodies, from the `heron-mail:`
+/// scheme, without scripts, allowed no command) and opens the print dialog once it has
+/// loaded. The window stays as a preview until the user closes it.
+#[tauri::command]
+async fn print_messages(
+    app: tauri::AppHandle,
+    state: State<'_>,
+    ids: Vec<i64>,
+    lang: String,
+) -> Result<(), ApiError> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static PRINTS: AtomicU64 = AtomicU64::new(0);
+    let url = state.with_store(|heron, store| heron.print_url(store, &ids, &lang))?;
+    let url = url
+        .parse()
+        .map_err(|e| ApiError::new(ErrorCode::StorageFailed, format!("{e}")))?;
+    let label = format!("print-{}", PRINTS.fetch_add(1, Ordering::Relaxed));
+    let title = if lang == "zh-CN" {
+        "打印 — Heron"
+    } else {
+        "Print — Heron"
+    };
+    tauri::WebviewWindowBuilder::new(&app, label, tauri::WebviewUrl::CustomProtocol(url))
+        .title(title)
+        .inner_size(820.0, 900.0)
+        .on_page_load(|window, payload| {
+            if payload.event() == tauri::webview::PageLoadEvent::Finished {
+                let _ = window.print();
+            }
+        })
+        .build()
+        .map(drop)
+        .map_err(|e| {
+            ApiError::new(
+                ErrorCode::StorageFailed,
+                format!("Cannot open the print window: {e}"),
+            )
+        })
+}
+
 /// Hands a URL or a file to the desktop's opener, as one argument: no shell, nothing
 /// of it is interpreted on the way.
 fn os_open(target: &std::ffi::OsStr) -> Result<(), ApiError> {
@@ -888,6 +929,7 @@ pub fn run() -> std::process::ExitCode {
             read_conversation,
             sign_in_oauth,
             drag_attachment,
+            print_messages,
             cancel_sign_in,
             account_permissions,
             discover_account,

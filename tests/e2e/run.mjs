@@ -445,6 +445,32 @@ try {
     );
   });
 
+  await test('printing shows the whole message in a print window and opens the print dialog', async () => {
+    await win.click('[data-testid="rail-mail"]');
+    const row = '[data-testid="message-row"]';
+    await win.waitFor(
+      async () => win.script(
+        `return [...document.querySelectorAll(arguments[0])].some((r) => r.textContent.includes('Quarterly planning'))`,
+        [row],
+      ),
+      'a message to print',
+      30_000,
+    );
+    await win.script(
+      `[...document.querySelectorAll(arguments[0])].find((r) => r.textContent.includes('Quarterly planning')).click()`,
+      [row],
+    );
+    await win.find('[data-testid="reader-body"]');
+    await win.click('[data-testid="reader-print"]');
+    const windows = () => spawnSync('xwininfo', ['-root', '-tree'], { encoding: 'utf8' }).stdout ?? '';
+    await win.waitFor(async () => windows().includes('"Print — Heron"'), 'the print window', 15_000);
+    await win.waitFor(async () => /"Print": \(/.test(windows()), 'the print dialog', 15_000);
+    // What the screen shows: the print window behind its dialog.
+    spawnSync('import', ['-window', 'root', join(OUT, 'heron-en-light-print-dialog.png')]);
+    spawnSync('xdotool', ['search', '--name', '^Print$', 'windowfocus', '--sync', 'key', 'Escape']);
+    await win.waitFor(async () => !/"Print": \(/.test(windows()), 'the print dialog closed', 15_000);
+  });
+
   await test('searching a Chinese word finds the message and opens it', async () => {
     await win.click('[data-testid="search-box"]');
     await win.type('[data-testid="search-box"]', '预算');

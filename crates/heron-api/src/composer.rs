@@ -174,7 +174,7 @@ fn account_id(account: &str) -> Result<AccountId, ApiError> {
 }
 
 /// Escapes text for HTML.
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

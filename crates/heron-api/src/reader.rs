@@ -196,6 +196,11 @@ struct ShownBody {
     links: Vec<(String, String)>,
     /// Remote URLs, by index, as last served (empty unless allowed).
     remote: Vec<String>,
+    /// For a print document: the messages it prints, each with its own token (whose
+    /// links, remote content and inline images it uses). Empty for a body.
+    print: Vec<(i64, String)>,
+    /// The language of the print document's labels (`en`, `zh-CN`).
+    print_lang: String,
 }
 
 /// The reader's memory: bodies shown, messages whose remote content the user allowed in
@@ -365,6 +370,8 @@ impl Heron {
                 message: id,
                 links: Vec::new(),
                 remote: Vec::new(),
+                print: Vec::new(),
+                print_lang: String::new(),
             });
         }
         let body_url = view
@@ -474,6 +481,7 @@ impl Heron {
             None if path == "body" => self
                 .body_document(store, token, message, dark)
                 .map(ViewRequest::Serve),
+            None if path == "print" => self.print_document(store, token).map(ViewRequest::Serve),
             Some(("part", part_path)) => {
                 let page = query
                     .split('&')
@@ -540,6 +548,148 @@ impl Heron {
             return Ok(Served::not_found());
         };
         let remote_on = self.remote_loaded(store, id, &view.sender.address)?;
+        let body = self.prepared_body(token, html, remote_on);
+        Ok(Served {
+            status: 200,
+            content_type: "text/html; charset=utf-8".to_owned(),
+            body: body_document(&body, dark).into_bytes(),
+        })
+    }
+
+    /// A document to print: messages `ids` (one, or a conversation oldest first), each
+    /// with its header and whole body, light, without scripts like every body. Returns
+    /// its `heron-mail://` URL; `lang` chooses the labels (`zh-CN`, else English).
+    pub fn print_url(&self, store: &Store, ids: &[i64], lang: &str) -> Result<String, ApiError> {
+        if ids.is_empty() || ids.len() > 200 {
+            return Err(ApiError::new(
+                ErrorCode::InvalidValue,
+                "Print one message, or a conversation of at most 200",
+            ));
+        }
+        let mut parts = Vec::with_capacity(ids.len());
+        for &id in ids {
+            // Each message gets a token of its own, as when it is shown.
+            let view = self.read_message(store, id)?;
+            let token = view
+                .body_url
+                .as_deref()
+                .or(view.preview_base.as_deref())
+                .and_then(|u| u.split("://").nth(1))
+                .and_then(|r| r.split('/').next())
+                .map(str::to_owned);
+            if let Some(token) = token {
+                parts.push((id, token));
+            }
+        }
+        let Some((first, _)) = parts.first().cloned() else {
+            return Err(ApiError::new(
+                ErrorCode::NotFound,
+                "Nothing to print: the message is not downloaded yet",
+            ));
+        };
+        let token = random_token()?;
+        let mut shown = self
+            .reader
+            .shown
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if shown.len() >= BODY_TOKENS {
+            shown.pop_front();
+        }
+        shown.push_back(ShownBody {
+            token: token.clone(),
+            message: first,
+            links: Vec::new(),
+            remote: Vec::new(),
+            print: parts,
+            print_lang: lang.to_owned(),
+        });
+        Ok(format!("{MAIL_SCHEME}://{token}/print"))
+    }
+
+    fn print_document(&self, store: &Store, token: &str) -> Result<Served, ApiError> {
+        let Some((parts, lang)) =
+            self.with_shown(token, |b| (b.print.clone(), b.print_lang.clone()))
+        else {
+            return Ok(Served::not_found());
+        };
+        let labels: [&str; 5] = if lang == "zh-CN" {
+            ["发件人", "收件人", "抄送", "日期", "（无主题）"]
+        } else {
+            ["From", "To", "Cc", "Date", "(no subject)"]
+        };
+        let mailboxes = |boxes: &[heron_mime::Mailbox]| {
+            boxes
+                .iter()
+                .map(|m| match m.display_name.trim() {
+                    "" => m.address.clone(),
+                    name => format!("{name} <{}>", m.address),
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut out = String::new();
+        for (id, part_token) in parts {
+            let Some(raw) = self.raw_of(store, id)? else {
+                continue;
+            };
+            let view = heron_mime::parse(&raw, &view_options(&part_token));
+            let subject = match view.subject.trim() {
+                "" => labels[4],
+                s => s,
+            };
+            out.push_str("<article><h1>");
+            out.push_str(&crate::composer::escape(subject));
+            out.push_str("</h1><dl>");
+            let date = view
+                .date
+                .as_ref()
+                .map(|d| d.local.clone())
+                .unwrap_or_default();
+            for (label, value) in [
+                (labels[0], mailboxes(&view.from)),
+                (labels[1], mailboxes(&view.to)),
+                (labels[2], mailboxes(&view.cc)),
+                (labels[3], date),
+            ] {
+                if !value.is_empty() {
+                    out.push_str(&format!(
+                        "<dt>{label}</dt><dd>{}</dd>",
+                        crate::composer::escape(&value)
+                    ));
+                }
+            }
+            out.push_str("</dl><div class=\"body\">");
+            match view.html_body.as_deref() {
+                Some(html) => {
+                    let remote_on = self.remote_loaded(store, id, &view.sender.address)?;
+                    out.push_str(&self.prepared_body(&part_token, html, remote_on));
+                }
+                None => {
+                    out.push_str("<pre>");
+                    out.push_str(&crate::composer::escape(&view.text_body));
+                    out.push_str("</pre>");
+                }
+            }
+            out.push_str("</div></article>");
+        }
+        Ok(Served {
+            status: 200,
+            content_type: "text/html; charset=utf-8".to_owned(),
+            body: format!(
+                "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\">\
+                 <meta http-equiv=\"Content-Security-Policy\" content=\"{BODY_CSP}\">\
+                 <meta name=\"referrer\" content=\"no-referrer\">\
+                 <style>{BODY_STYLE}{PRINT_STYLE}</style></head><body>{out}</body></html>",
+                if lang == "zh-CN" { "zh-CN" } else { "en" }
+            )
+            .into_bytes(),
+        })
+    }
+
+    /// A sanitised HTML body with its links and (allowed) remote content pointed at the
+    /// token's own URLs, which are remembered for it.
+    fn prepared_body(&self, token: &str, html: &str, remote_on: bool) -> String {
         let mut links = Vec::new();
         let mut remote = Vec::new();
         let mut link = |href: &str, text: &str| {
@@ -561,11 +711,7 @@ impl Heron {
             b.links = links;
             b.remote = remote;
         });
-        Ok(Served {
-            status: 200,
-            content_type: "text/html; charset=utf-8".to_owned(),
-            body: body_document(&body, dark).into_bytes(),
-        })
+        body
     }
 
     fn inline_part(
@@ -917,6 +1063,13 @@ fn body_document(body: &str, dark: bool) -> String {
          <style>{BODY_STYLE}{dark_style}</style></head><body>{body}</body></html>"
     )
 }
+
+/// Paper: each message's header above its body, a page break between messages.
+const PRINT_STYLE: &str = "article+article{break-before:page}\
+     h1{font-size:18px;margin:0 0 8px}\
+     dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:0 0 12px;\
+     padding-bottom:12px;border-bottom:1px solid #ccc;font-size:13px}\
+     dt{color:#555}dd{margin:0}";
 
 /// Readable defaults that leave the sender's own styles in charge.
 const BODY_STYLE: &str = "html{background:#fff;color:#1f1f1f}\

@@ -234,6 +234,14 @@ export class FakeBackend implements IBackend {
     this.accountList = this.accountList.map((a) => (a.id === summary.id ? { ...a, needs_sign_in: false } : a));
   }
 
+  printMessages(ids: number[], lang: string): Promise<void> {
+    return this.mail('print_messages', { ids, lang }, () => {
+      if (ids.length === 0 || ids.some((id) => id > 0 && !this.findRow(id))) {
+        throw { code: 'not_found', message: 'Nothing to print' };
+      }
+    });
+  }
+
   dragAttachment(id: number, partPath: string): Promise<void> {
     return this.mail('drag_attachment', { id, partPath }, () => {
       if (!this.findRow(id)) throw { code: 'not_found', message: `There is no message ${id}` };

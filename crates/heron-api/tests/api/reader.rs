@@ -455,3 +455,67 @@ fn a_message_file_opens_in_the_reader_with_its_body_and_attachments() {
     let missing = heron.open_message_file(&store, &dir.path().join("nope.eml"));
     assert_eq!(missing.unwrap_err().code, ErrorCode::NotFound);
 }
+
+#[test]
+fn a_print_document_holds_each_message_whole_with_its_header_and_no_script() {
+    if !keyring_available() {
+        return;
+    }
+    let stack = Stack::ensure().unwrap();
+    let user = stack.add_user("print").unwrap();
+    let long_body: String = (1..=400)
+        .map(|i| format!("<p>Paragraph {i} of a long report.</p>"))
+        .collect();
+    stack
+        .put_in_inbox(
+            &user,
+            &[
+                format!(
+                    "Message-ID: <p1@example.test>\r\nFrom: Wei <wei@example.test>\r\n\
+                     To: alice@example.test\r\nSubject: Report <Q3> & plans\r\n\
+                     MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n\
+                     <script>alert(1)</script>{long_body}\r\n"
+                )
+                .into_bytes(),
+                b"Message-ID: <p2@example.test>\r\nFrom: ann@example.test\r\n\
+                  Subject: Plain\r\n\r\nJust <text> here.\r\n"
+                    .to_vec(),
+            ],
+        )
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (heron, store, _) = synced_machine(&stack, &user, dir.path());
+    let ids: Vec<i64> = heron_api::mail::list(&store, None, "INBOX", 10, None)
+        .unwrap()
+        .items
+        .iter()
+        .map(|m| m.id)
+        .collect();
+
+    let url = heron.print_url(&store, &ids, "zh-CN").unwrap();
+    let doc = body_of(heron.view_request(&store, &url));
+    assert!(
+        doc.contains("Content-Security-Policy") && !doc.contains("<script"),
+        "{doc}"
+    );
+    assert!(
+        doc.contains("Report &lt;Q3&gt; &amp; plans"),
+        "the subject is escaped"
+    );
+    assert!(
+        doc.contains("Just &lt;text&gt; here."),
+        "a text body is escaped"
+    );
+    assert!(
+        doc.contains("Paragraph 400 of a long report."),
+        "the whole body"
+    );
+    assert!(
+        doc.contains("<dt>发件人</dt>"),
+        "labels in the language asked for"
+    );
+    assert_eq!(doc.matches("<article>").count(), 2);
+
+    assert!(heron.print_url(&store, &[], "en").is_err());
+    assert!(heron.print_url(&store, &[999_999], "en").is_err());
+}

@@ -70,6 +70,12 @@ export interface IBackend {
    * page's own drag (which started it and was cancelled) still holds the mouse button.
    */
   dragAttachment(id: number, partPath: string): Promise<void>;
+  /**
+   * Prints messages `ids` (one, or a conversation oldest first) with their whole bodies,
+   * in a print window of the shell's that opens the print dialog; `lang` (`en`, `zh-CN`)
+   * chooses its labels.
+   */
+  printMessages(ids: number[], lang: string): Promise<void>;
   /** Stops waiting for a sign-in in the browser. */
   cancelSignIn(): Promise<void>;
   /**

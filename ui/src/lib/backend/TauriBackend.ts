@@ -70,6 +70,10 @@ export class TauriBackend implements IBackend {
     return call<void>('sign_in_oauth', { account });
   }
 
+  printMessages(ids: number[], lang: string): Promise<void> {
+    return call<void>('print_messages', { ids, lang });
+  }
+
   dragAttachment(id: number, partPath: string): Promise<void> {
     return call<void>('drag_attachment', { id, partPath });
   }

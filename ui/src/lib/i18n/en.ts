@@ -91,6 +91,7 @@ export const en = {
   'mail.failed.sync': "Couldn't start a sync. Check your connection, then try again.",
   'mail.failed.server': 'The mail server refused a change, so Heron undid it.',
   'mail.failed.openFile': "Couldn't open the message file Heron was started with.",
+  'mail.failed.print': "Couldn't print the message.",
   'mail.sort.label': 'Sort: {order}',
   'mail.sort.menu': 'Sort messages by',
   'mail.sort.newest_first': 'Newest first',

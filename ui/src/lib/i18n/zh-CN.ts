@@ -83,6 +83,7 @@ export const zhCN: Record<MessageKey, string> = {
   'mail.failed.remote': '无法加载这封邮件的远程内容。',
   'mail.failed.save': '无法保存附件。请检查所选的文件夹，然后重试。',
   'mail.failed.openFile': '无法打开启动 Heron 时指定的邮件文件。',
+  'mail.failed.print': '无法打印邮件。',
   'mail.sort.label': '排序：{order}',
   'mail.sort.menu': '邮件排序方式',
   'mail.sort.newest_first': '最新的在前',

@@ -1192,44 +1192,32 @@ describe('all inboxes', () => {
 });
 
 describe('printing', () => {
-  it('prints the reader alone from its toolbar and with Ctrl+P, and nothing without a message', async () => {
+  it('prints the message whole through the shell from the toolbar and with Ctrl+P, and nothing without one', async () => {
     const backend = mailBackend();
     await renderMail(backend);
-    const marks: { root: boolean; path: boolean; list: boolean }[] = [];
-    const print = vi.spyOn(window, 'print').mockImplementation(() => {
-      const reader = screen.getByTestId('reader');
-      marks.push({
-        root: reader.hasAttribute('data-print-root'),
-        path: reader.parentElement!.hasAttribute('data-print-path') && document.body.hasAttribute('data-print-path'),
-        list: screen.getByTestId('message-list').hasAttribute('data-print-path'),
-      });
-    });
-    try {
-      const list = screen.getByTestId('message-list');
-      expect(await fireEvent.keyDown(list, { key: 'p', ctrlKey: true })).toBe(true);
-      expect(print).not.toHaveBeenCalled();
+    const list = screen.getByTestId('message-list');
+    expect(await fireEvent.keyDown(list, { key: 'p', ctrlKey: true })).toBe(true);
+    expect(backend.callsOf('print_messages')).toEqual([]);
 
-      await fireEvent.click(row(id(0)));
-      await screen.findByRole('heading', { level: 1, name: 'Subject 1000001' });
-      const button = screen.getByTestId('reader-print');
-      expect([button.getAttribute('aria-label'), button.title, button.getAttribute('aria-keyshortcuts')]).toEqual([
-        'Print',
-        'Print (Ctrl+P)',
-        'Control+P',
-      ]);
-      await fireEvent.click(button);
-      expect(await fireEvent.keyDown(list, { key: 'p', ctrlKey: true })).toBe(false);
-      expect(print).toHaveBeenCalledTimes(2);
-      expect(marks).toEqual([
-        { root: true, path: true, list: false },
-        { root: true, path: true, list: false },
-      ]);
-    } finally {
-      print.mockRestore();
-    }
+    await fireEvent.click(row(id(0)));
+    await screen.findByRole('heading', { level: 1, name: 'Subject 1000001' });
+    const button = screen.getByTestId('reader-print');
+    expect([button.getAttribute('aria-label'), button.title, button.getAttribute('aria-keyshortcuts')]).toEqual([
+      'Print',
+      'Print (Ctrl+P)',
+      'Control+P',
+    ]);
+    await fireEvent.click(button);
+    expect(await fireEvent.keyDown(list, { key: 'p', ctrlKey: true })).toBe(false);
+    await waitFor(() =>
+      expect(backend.callsOf('print_messages')).toEqual([
+        { ids: [id(0)], lang: 'en' },
+        { ids: [id(0)], lang: 'en' },
+      ]),
+    );
   });
 
-  it('prints one message of a conversation without the others', async () => {
+  it('prints one message of a conversation, or the whole conversation oldest first', async () => {
     localStorage.setItem(STORAGE_KEYS.mailConversations, 'on');
     const backend = mailBackend(0);
     const now = Math.floor(MAIL_TODAY.getTime() / 1000);
@@ -1238,22 +1226,12 @@ describe('printing', () => {
       message(1, INBOX, { thread_id: 'plan', date: now - 600 }),
     ]);
     await renderMail(backend);
-    const print = vi.spyOn(window, 'print').mockImplementation(() => {});
-    try {
-      await fireEvent.click(row(2));
-      const [older, newest] = await screen.findAllByTestId('conversation-message');
-      await fireEvent.click(within(newest).getByTestId('message-print'));
-      expect(print).toHaveBeenCalledTimes(1);
-      expect(older.hasAttribute('data-print-skip')).toBe(true);
-      expect(newest.hasAttribute('data-print-skip')).toBe(false);
-
-      // The whole conversation: nothing left out.
-      await fireEvent.click(screen.getByTestId('reader-print'));
-      expect(print).toHaveBeenCalledTimes(2);
-      expect(older.hasAttribute('data-print-skip')).toBe(false);
-    } finally {
-      print.mockRestore();
-    }
+    await fireEvent.click(row(2));
+    const [, newest] = await screen.findAllByTestId('conversation-message');
+    await fireEvent.click(within(newest).getByTestId('message-print'));
+    await waitFor(() => expect(backend.callsOf('print_messages')).toEqual([{ ids: [2], lang: 'en' }]));
+    await fireEvent.click(screen.getByTestId('reader-print'));
+    await waitFor(() => expect(backend.callsOf('print_messages')[1]).toEqual({ ids: [1, 2], lang: 'en' }));
   });
 });
 

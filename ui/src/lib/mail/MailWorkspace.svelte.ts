@@ -67,7 +67,8 @@ export type MailAction =
   | 'openLink'
   | 'sync'
   | 'server'
-  | 'openFile';
+  | 'openFile'
+  | 'print';
 
 export interface ActionFailure {
   action: MailAction;
@@ -633,6 +634,15 @@ export class MailWorkspace {
     this.#host.reveal();
     await this.compose.openLaunchRequest();
     await this.#openLaunchMessage();
+  }
+
+  /** Prints messages `ids` whole in a print window of the shell's, labels in `lang`. */
+  async print(ids: readonly number[], lang: string): Promise<void> {
+    try {
+      await this.#backend.printMessages([...ids], lang);
+    } catch (reason) {
+      this.failure = { action: 'print', error: toApiError(reason) };
+    }
   }
 
   /** Starts dragging an attachment out of the window as a file (the shell's drag). */
