@@ -49,4 +49,5 @@ const APP_COMMANDS: &[&str] = &[
     "cancel_sign_in",
     "drag_attachment",
     "print_messages",
+    "export_diagnostics",
 ];

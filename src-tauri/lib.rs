@@ -499,6 +499,31 @@ async fn save_message(
     Ok(Some(saved.display().to_string()))
 }
 
+/// Exports the user's diagnostics (heron-api `diagnostics`: no mail, no secret) as a
+/// JSON file where they choose; `None` when the dialog is cancelled. Heron sends it
+/// nowhere.
+#[tauri::command]
+async fn export_diagnostics(
+    app: tauri::AppHandle,
+    state: State<'_>,
+) -> Result<Option<String>, ApiError> {
+    let window = serde_json::json!({ "sync_states": state.worker.states() });
+    let report =
+        match state.with_store(|heron, store| heron.diagnostics(Some(store), window.clone())) {
+            Ok(report) => report,
+            // The store cannot be opened: that is worth reporting too.
+            Err(_) => state.heron()?.diagnostics(None, window)?,
+        };
+    let name = format!("heron-diagnostics-{}.json", worker::unix_now());
+    let Some(path) = choose_save_path(&app, &name)? else {
+        return Ok(None);
+    };
+    let text = serde_json::to_vec_pretty(&report)
+        .map_err(|e| ApiError::new(ErrorCode::StorageFailed, e.to_string()))?;
+    let saved = heron_api::reader::write_file_at(&path, &text)?;
+    Ok(Some(saved.display().to_string()))
+}
+
 /// The OS's save dialog, starting in Downloads with `name`; `None` when cancelled.
 fn choose_save_path(app: &tauri::AppHandle, name: &str) -> Result<Option<PathBuf>, ApiError> {
     use tauri_plugin_dialog::DialogExt as _;
@@ -930,6 +955,7 @@ pub fn run() -> std::process::ExitCode {
             sign_in_oauth,
             drag_attachment,
             print_messages,
+            export_diagnostics,
             cancel_sign_in,
             account_permissions,
             discover_account,

@@ -423,4 +423,27 @@ describe('privacy notice', () => {
     expect(stored).toHaveLength(4);
     expect(screen.getByText('None of it is sent anywhere by Heron.')).toBeTruthy();
   });
+
+  it('Settings > Privacy exports the user’s diagnostics where they choose, and says so', async () => {
+    const backend = withAda();
+    renderApp(backend);
+    await fireEvent.click(screen.getByTestId('rail-settings'));
+    const button = await screen.findByTestId('export-diagnostics');
+    expect(button.textContent).toContain('Export diagnostics');
+
+    backend.diagnosticsPath = null; // the user cancels the save dialog
+    await fireEvent.click(button);
+    await waitFor(() => expect(backend.callsOf('export_diagnostics')).toHaveLength(1));
+    expect(screen.queryByTestId('diagnostics-exported')).toBeNull();
+
+    backend.diagnosticsPath = '/home/ada/Downloads/heron-diagnostics.json';
+    await fireEvent.click(button);
+    expect((await screen.findByTestId('diagnostics-exported')).textContent).toContain(
+      '/home/ada/Downloads/heron-diagnostics.json',
+    );
+
+    backend.commandFailures.set('export_diagnostics', { code: 'disk_full', message: 'No space left on device' });
+    await fireEvent.click(button);
+    expect((await screen.findByTestId('diagnostics-error')).textContent).toContain('No space left on device');
+  });
 });

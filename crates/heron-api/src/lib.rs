@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod composer;
 pub mod consent;
+pub mod diagnostics;
 pub mod discover;
 pub mod lifecycle;
 pub mod local_data;

@@ -1130,7 +1130,7 @@ fn write_new_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, ApiEr
 
 /// Writes `bytes` as `path` (replacing it) through a temporary file in the same folder,
 /// so the file is complete or untouched.
-fn write_file_at(path: &Path, bytes: &[u8]) -> Result<PathBuf, ApiError> {
+pub fn write_file_at(path: &Path, bytes: &[u8]) -> Result<PathBuf, ApiError> {
     use std::io::Write as _;
     let dir = path
         .parent()

@@ -234,6 +234,13 @@ export class FakeBackend implements IBackend {
     this.accountList = this.accountList.map((a) => (a.id === summary.id ? { ...a, needs_sign_in: false } : a));
   }
 
+  /** Where the save dialog puts the diagnostics (`null`: the user cancels). */
+  diagnosticsPath: string | null = '/home/ada/Downloads/heron-diagnostics.json';
+
+  exportDiagnostics(): Promise<string | null> {
+    return this.mail('export_diagnostics', {}, () => this.diagnosticsPath);
+  }
+
   printMessages(ids: number[], lang: string): Promise<void> {
     return this.mail('print_messages', { ids, lang }, () => {
       if (ids.length === 0 || ids.some((id) => id > 0 && !this.findRow(id))) {

@@ -15,6 +15,7 @@ mod accounts;
 mod composer;
 mod consent;
 mod conversations;
+mod diagnostics;
 mod lifecycle;
 mod local_store;
 mod oauth;

@@ -76,6 +76,11 @@ export interface IBackend {
    * chooses its labels.
    */
   printMessages(ids: number[], lang: string): Promise<void>;
+  /**
+   * Saves the user's diagnostics (no mail content, no secret) as a JSON file where they
+   * choose in the OS's dialog: its path, or `null` when they cancel.
+   */
+  exportDiagnostics(): Promise<string | null>;
   /** Stops waiting for a sign-in in the browser. */
   cancelSignIn(): Promise<void>;
   /**

@@ -70,6 +70,10 @@ export class TauriBackend implements IBackend {
     return call<void>('sign_in_oauth', { account });
   }
 
+  exportDiagnostics(): Promise<string | null> {
+    return call<string | null>('export_diagnostics');
+  }
+
   printMessages(ids: number[], lang: string): Promise<void> {
     return call<void>('print_messages', { ids, lang });
   }

@@ -499,6 +499,12 @@ export const en = {
   'privacy.stored.logs': "Heron's app logs",
   'privacy.stored.crashes': 'Crash data, if Heron ever stops unexpectedly',
   'privacy.stored.none': 'None of it is sent anywhere by Heron.',
+  'privacy.export': 'Export diagnostics…',
+  'privacy.export.busy': 'Exporting…',
+  'privacy.export.what':
+    'A file for your IT department: versions, settings and their sources, your accounts and servers, and how much mail each folder holds. No message content and no password.',
+  'privacy.export.saved': 'Saved to {path}',
+  'privacy.export.failed': "Couldn't export the diagnostics.",
 
   'notice.title': 'Privacy notice',
   'notice.intro': 'Please read this notice. Heron connects to no server until you accept it.',

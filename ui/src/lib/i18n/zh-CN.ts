@@ -470,6 +470,12 @@ export const zhCN: Record<MessageKey, string> = {
   'privacy.stored.logs': 'Heron 的应用日志',
   'privacy.stored.crashes': 'Heron 意外退出时的崩溃数据',
   'privacy.stored.none': 'Heron 不会将其中任何内容发送到任何地方。',
+  'privacy.export': '导出诊断信息…',
+  'privacy.export.busy': '正在导出…',
+  'privacy.export.what':
+    '供 IT 部门使用的文件：版本、设置及其来源、你的账户和服务器，以及每个文件夹中的邮件数量。不含邮件内容，也不含密码。',
+  'privacy.export.saved': '已保存到 {path}',
+  'privacy.export.failed': '无法导出诊断信息。',
 
   'notice.title': '隐私声明',
   'notice.intro': '请阅读本声明。在您接受之前，Heron 不会连接任何服务器。',
