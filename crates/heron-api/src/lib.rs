@@ -190,6 +190,10 @@ pub struct Heron {
     store_status: Mutex<Option<StoreStatus>>,
     /// The reader's memory: bodies shown, remote content allowed, attachments opened.
     reader: reader::ReaderState,
+    /// Held while an OAuth token is refreshed, so two uses at once (the worker's sync
+    /// and a search from the window) never both spend a refresh token the provider
+    /// rotates: the second finds the first's new token.
+    token_refresh: tokio::sync::Mutex<()>,
 }
 
 fn os_user_from_env() -> OsUser {
@@ -238,6 +242,7 @@ impl Heron {
             keys: KeyLocations::new(options.keyring.clone(), options.key_dir.clone()),
             store_status: Mutex::new(None),
             reader: reader::ReaderState::default(),
+            token_refresh: tokio::sync::Mutex::new(()),
         })
     }
 

@@ -225,17 +225,18 @@ impl Heron {
         store: &Store,
         account: &AccountConfig,
     ) -> Result<Option<Secret>, ApiError> {
-        let stored = store
-            .load_account_secret(&account.id, credential_name(account))
-            .map_err(store_error)?;
         let AuthMethod::Oauth2(oauth) = &account.auth else {
-            return Ok(stored);
+            return store
+                .load_account_secret(&account.id, credential_name(account))
+                .map_err(store_error);
         };
-        let expires_at = store
-            .load_account_secret(&account.id, EXPIRES_AT)
-            .map_err(store_error)?
-            .and_then(|s| s.expose().parse::<i64>().ok());
-        let fresh = expires_at.is_none_or(|at| at - now() > REFRESH_MARGIN_SECONDS);
+        let (stored, fresh) = current_token(store, account)?;
+        if stored.is_some() && fresh {
+            return Ok(stored);
+        }
+        // One refresh at a time; whoever waited looks again, and finds the new token.
+        let _refreshing = self.token_refresh.lock().await;
+        let (stored, fresh) = current_token(store, account)?;
         if stored.is_some() && fresh {
             return Ok(stored);
         }
@@ -258,6 +259,23 @@ impl Heron {
         keep_refreshed(store, &account.id, &answer)?;
         Ok(Some(Secret::new(answer.access_token)))
     }
+}
+
+/// The kept access token, and whether it is still good for more than a minute (or has
+/// no known expiry).
+fn current_token(
+    store: &Store,
+    account: &AccountConfig,
+) -> Result<(Option<Secret>, bool), ApiError> {
+    let token = store
+        .load_account_secret(&account.id, credential_name(account))
+        .map_err(store_error)?;
+    let expires_at = store
+        .load_account_secret(&account.id, EXPIRES_AT)
+        .map_err(store_error)?
+        .and_then(|s| s.expose().parse::<i64>().ok());
+    let fresh = expires_at.is_none_or(|at| at - now() > REFRESH_MARGIN_SECONDS);
+    Ok((token, fresh))
 }
 
 /// Accepts connections on the listener until one is the browser's redirect carrying

@@ -136,6 +136,35 @@ fn signing_in_in_the_browser_keeps_tokens_that_sync_and_refresh() {
         .unwrap()
         .unwrap();
     assert_ne!(fresh.expose(), access.expose(), "a new access token");
+
+    // Two uses at once (the worker and the window, each with its own connection) when
+    // the token expires: one refresh, both get the new token. glewlwyd rotates refresh
+    // tokens, so a second refresh with the same one would be refused.
+    store
+        .replace_account_secret(
+            &account.id,
+            heron_api::oauth::EXPIRES_AT,
+            &heron_model::Secret::new("0".to_owned()),
+        )
+        .unwrap();
+    let tokens: Vec<String> = std::thread::scope(|scope| {
+        let users: Vec<_> = (0..2)
+            .map(|_| {
+                scope.spawn(|| {
+                    let own = heron.open_store().unwrap();
+                    runtime()
+                        .block_on(heron.account_credential(&own, &account))
+                        .unwrap()
+                        .unwrap()
+                        .expose()
+                        .to_owned()
+                })
+            })
+            .collect();
+        users.into_iter().map(|u| u.join().unwrap()).collect()
+    });
+    assert_eq!(tokens[0], tokens[1], "one refresh served both");
+    assert_ne!(tokens[0], fresh.expose());
     let synced = rt
         .block_on(heron.sync_accounts(&mut store, &heron_sync::SyncOptions::default(), None))
         .unwrap();
