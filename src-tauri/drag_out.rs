@@ -17,15 +17,16 @@ fn drag_error(why: impl std::fmt::Display) -> ApiError {
 /// Starts dragging `file` from `window`, while the mouse button that began the page's
 /// drag is still down. Runs on the window's thread.
 #[cfg(target_os = "linux")]
-pub fn start(window: &tauri::WebviewWindow, file: PathBuf) -> Result<(), ApiError> {
+pub async fn start(window: &tauri::WebviewWindow, file: PathBuf) -> Result<(), ApiError> {
     use gtk::prelude::*;
 
     let uri = gtk::glib::filename_to_uri(&file, None).map_err(drag_error)?;
     let target = window.clone();
+    let (done, started) = tokio::sync::oneshot::channel::<Result<(), String>>();
     window
         .run_on_main_thread(move || {
             let Ok(gtk_window) = target.gtk_window() else {
-                eprintln!("heron: the window has no toolkit window to drag from");
+                let _ = done.send(Err("the window has no toolkit window".to_owned()));
                 return;
             };
             let targets = gtk::TargetList::new(&[]);
@@ -34,12 +35,13 @@ pub fn start(window: &tauri::WebviewWindow, file: PathBuf) -> Result<(), ApiErro
             let giving = gtk_window.connect_drag_data_get(move |_, _, data, _, _| {
                 data.set_uris(&[uri.as_str()]);
             });
-            let giving = std::cell::Cell::new(Some(giving));
+            let giving = std::rc::Rc::new(std::cell::Cell::new(Some(giving)));
+            let giving_inner = std::rc::Rc::clone(&giving);
             let ending = std::rc::Rc::new(std::cell::Cell::new(None));
             let ending_inner = std::rc::Rc::clone(&ending);
             let handler = gtk_window.connect_drag_end(move |window, _| {
                 // One drag, one file: the handlers go with it.
-                if let Some(id) = giving.take() {
+                if let Some(id) = giving_inner.take() {
                     window.disconnect(id);
                 }
                 if let Some(id) = ending_inner.take() {
@@ -56,15 +58,28 @@ pub fn start(window: &tauri::WebviewWindow, file: PathBuf) -> Result<(), ApiErro
                 -1,
             );
             if started.is_none() {
-                eprintln!("heron: the toolkit did not start the drag");
+                // No drag, so no drag-end: the handlers go now.
+                if let Some(id) = giving.take() {
+                    gtk_window.disconnect(id);
+                }
+                if let Some(id) = ending.take() {
+                    gtk_window.disconnect(id);
+                }
+                let _ = done.send(Err("the toolkit did not start it".to_owned()));
+                return;
             }
+            let _ = done.send(Ok(()));
         })
-        .map_err(drag_error)
+        .map_err(drag_error)?;
+    match started.await {
+        Ok(result) => result.map_err(drag_error),
+        Err(_) => Err(drag_error("the window's thread did not answer")),
+    }
 }
 
 /// Elsewhere the platform's own drag comes with its packaging; until then the user
 /// saves the attachment instead.
 #[cfg(not(target_os = "linux"))]
-pub fn start(_window: &tauri::WebviewWindow, _file: PathBuf) -> Result<(), ApiError> {
+pub async fn start(_window: &tauri::WebviewWindow, _file: PathBuf) -> Result<(), ApiError> {
     Err(drag_error("not built for this platform yet; use Save"))
 }

@@ -571,7 +571,7 @@ async fn drag_attachment(
 ) -> Result<(), ApiError> {
     let path: PathBuf = state
         .with_store(|heron, store| heron.extract_attachment_to_open(store, id, &part_path, true))?;
-    drag_out::start(&window, path)
+    drag_out::start(&window, path).await
 }
 
 /// Prints messages `ids` (one, or a conversation oldest first) whole: a window of their

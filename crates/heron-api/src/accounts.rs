@@ -126,11 +126,14 @@ impl Heron {
         let policy = self.policy();
         let config = find_account(&policy, account)?;
         if let AuthMethod::Oauth2(_) = config.auth {
-            return Err(not_allowed(format!(
-                "The account {} signs in through your organisation's sign-in page, which this \
-                 version of Heron cannot open yet; ask your IT department",
-                config.email
-            )));
+            return Err(ApiError::new(
+                ErrorCode::InvalidValue,
+                format!(
+                    "The account {} signs in through your organisation's sign-in page in the \
+                     browser, not with a password",
+                    config.email
+                ),
+            ));
         }
         let secret = Secret::new(password.to_owned());
         check_imap_login(config, &policy, &secret).await?;
@@ -201,7 +204,22 @@ impl Heron {
         store
             .store_account_secret(&config.id, credential_name(&config), &secret)
             .map_err(store_error)?;
-        let saved = self.edit_user_accounts(|accounts| accounts.0.push(config.clone()));
+        // Checked again under the lock: two adds of the same address at once (a double
+        // click) must not both be saved.
+        let saved = self.edit_user_accounts(|accounts| {
+            let taken = accounts
+                .0
+                .iter()
+                .any(|a| a.id == config.id || a.email.eq_ignore_ascii_case(&config.email));
+            if taken {
+                return Err(ApiError::new(
+                    ErrorCode::Conflict,
+                    format!("An account for {} is already set up", config.email),
+                ));
+            }
+            accounts.0.push(config.clone());
+            Ok(())
+        });
         if let Err(e) = saved {
             // Not added after all: the password must not outlive it.
             let _ = store.delete_account_secret(&config.id, credential_name(&config));
@@ -243,8 +261,13 @@ impl Heron {
             ));
         }
         let id = config.id.clone();
-        crate::lifecycle::queue_user_removal(store, &id)?;
-        self.edit_user_accounts(|accounts| accounts.0.retain(|a| a.id != id))
+        // Out of the configuration first: a wipe must never hit an account that is
+        // still configured (if queueing then fails, the data stays, unused).
+        self.edit_user_accounts(|accounts| {
+            accounts.0.retain(|a| a.id != id);
+            Ok(())
+        })?;
+        crate::lifecycle::queue_user_removal(store, &id)
     }
 
     /// The accounts file as saved (whether or not the policy lets them be used now).
@@ -274,7 +297,10 @@ impl Heron {
 
     /// Loads, changes and saves the accounts file under the settings lock, then applies
     /// it.
-    fn edit_user_accounts(&self, change: impl FnOnce(&mut UserAccounts)) -> Result<(), ApiError> {
+    fn edit_user_accounts(
+        &self,
+        change: impl FnOnce(&mut UserAccounts) -> Result<(), ApiError>,
+    ) -> Result<(), ApiError> {
         let Some(path) = &self.loader.user_accounts else {
             return Err(ApiError::new(
                 ErrorCode::NoDataDir,
@@ -287,7 +313,7 @@ impl Heron {
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             let mut accounts = UserAccounts::load(path)?;
-            change(&mut accounts);
+            change(&mut accounts)?;
             accounts.save(path)?;
         }
         // Saved. A broken managed file makes the reload fail, but that is the admin's
@@ -297,7 +323,8 @@ impl Heron {
     }
 }
 
-fn origin(policy: &EffectivePolicy, id: &AccountId) -> AccountOrigin {
+/// Where account `id` of `policy` came from.
+pub(crate) fn origin(policy: &EffectivePolicy, id: &AccountId) -> AccountOrigin {
     if policy.is_user_account(id) {
         AccountOrigin::User
     } else {
@@ -305,7 +332,10 @@ fn origin(policy: &EffectivePolicy, id: &AccountId) -> AccountOrigin {
     }
 }
 
-fn find_account<'a>(policy: &'a EffectivePolicy, id: &str) -> Result<&'a AccountConfig, ApiError> {
+pub(crate) fn find_account<'a>(
+    policy: &'a EffectivePolicy,
+    id: &str,
+) -> Result<&'a AccountConfig, ApiError> {
     policy
         .accounts
         .iter()

@@ -168,23 +168,26 @@ pub async fn discover(
     let fetch = |(by, url): (FoundBy, String)| {
         let tls = Arc::clone(&tls);
         async move {
-            let result = fetch_autoconfig(&url, tls, options).await;
+            // Each source on its own clock: one that never answers (a dropped port)
+            // must not cost what the others found.
+            let result =
+                tokio::time::timeout(DISCOVERY_TIMEOUT, fetch_autoconfig(&url, tls, options))
+                    .await
+                    .unwrap_or_else(|_| Err("no answer in time".to_owned()));
             (by, url, result)
         }
     };
     let work = async {
         let [first, second, third] = autoconfig.clone();
-        let (a, b, c, srv) = tokio::join!(
-            fetch(first),
-            fetch(second),
-            fetch(third),
-            srv_settings(&domain, options)
-        );
+        let (a, b, c, srv) = tokio::join!(fetch(first), fetch(second), fetch(third), async {
+            tokio::time::timeout(DISCOVERY_TIMEOUT, srv_settings(&domain, options))
+                .await
+                .ok()
+                .flatten()
+        });
         (vec![a, b, c], srv)
     };
-    let (files, srv) = tokio::time::timeout(DISCOVERY_TIMEOUT, work)
-        .await
-        .unwrap_or_default();
+    let (files, srv) = work.await;
 
     let mut found = Vec::new();
     let mut tried: Vec<String> = autoconfig.iter().map(|(_, u)| without_query(u)).collect();

@@ -98,7 +98,7 @@ pub enum ErrorCode {
     /// it syncs or sends.
     SignInRequired,
     /// The admin's policy does not allow it (adding or removing accounts, an account's
-    /// domain, signing in a way this version cannot).
+    /// domain, removing an account the admin set up).
     NotAllowed,
 }
 
@@ -277,14 +277,7 @@ impl Heron {
         self.with_policy(|p| {
             p.accounts
                 .iter()
-                .map(|a| {
-                    let origin = if p.is_user_account(&a.id) {
-                        transport::AccountOrigin::User
-                    } else {
-                        transport::AccountOrigin::Policy
-                    };
-                    AccountSummary::new(a, origin, false)
-                })
+                .map(|a| AccountSummary::new(a, accounts::origin(p, &a.id), false))
                 .collect()
         })
     }

@@ -18,11 +18,15 @@ const USER_REMOVED_SETTING: &str = "lifecycle.user_removed_pending";
 
 /// Accounts the user removed whose local data is still to be wiped.
 pub(crate) fn queued_user_removals(store: &Store) -> Result<Vec<AccountId>, ApiError> {
-    let raw = store
-        .setting(USER_REMOVED_SETTING)
-        .map_err(store_error)?
-        .unwrap_or_default();
-    Ok(serde_json::from_str(&raw).unwrap_or_default())
+    match store.setting(USER_REMOVED_SETTING).map_err(store_error)? {
+        None => Ok(Vec::new()),
+        Some(raw) => serde_json::from_str(&raw).map_err(|e| {
+            ApiError::new(
+                ErrorCode::StorageFailed,
+                format!("The list of removed accounts still to wipe cannot be read: {e}"),
+            )
+        }),
+    }
 }
 
 fn set_queued_user_removals(store: &mut Store, ids: &[AccountId]) -> Result<(), ApiError> {
@@ -119,17 +123,16 @@ impl Heron {
         let mut wiped = Vec::new();
         let mut failure = None;
         for id in &queued {
-            if present.contains(id) {
-                if let Err(e) = store.wipe_account(id) {
-                    failure.get_or_insert(ApiError::new(
-                        ErrorCode::WipeIncomplete,
-                        format!("The removed account {id} could not be wiped completely: {e}"),
-                    ));
-                    continue;
-                }
-            } else {
-                // Never synced: only its password may be here.
-                let _ = store.delete_account_secret(id, "password");
+            // Adding an account stored its password, which made its row: it is present
+            // unless a wipe already took it.
+            if present.contains(id)
+                && let Err(e) = store.wipe_account(id)
+            {
+                failure.get_or_insert(ApiError::new(
+                    ErrorCode::WipeIncomplete,
+                    format!("The removed account {id} could not be wiped completely: {e}"),
+                ));
+                continue;
             }
             wiped.push(id.clone());
         }

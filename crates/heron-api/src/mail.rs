@@ -192,7 +192,7 @@ pub(crate) fn sync_error(e: SyncError) -> ApiError {
 }
 
 /// The keyring entry holding an account's credential: its password, or the OAuth access
-/// token the sign-in flow stored (the flow itself is the shell's, and not built yet).
+/// token the sign-in in the browser kept (see `oauth`).
 pub fn credential_name(account: &heron_policy::AccountConfig) -> &'static str {
     match account.auth {
         heron_policy::AuthMethod::Password => "password",

@@ -37,6 +37,9 @@ pub const EXPIRES_AT: &str = "oauth2-expires-at";
 const REFRESH_MARGIN_SECONDS: i64 = 60;
 /// The largest token endpoint answer read.
 const TOKEN_ANSWER_MAX_BYTES: usize = 64 * 1024;
+/// How long the token endpoint may take (it is asked while other uses of the account
+/// wait for the new token).
+const TOKEN_TIMEOUT: Duration = Duration::from_secs(20);
 /// The largest request the loopback listener reads from the browser.
 const REDIRECT_MAX_BYTES: usize = 16 * 1024;
 /// What the browser shows once it has handed the code over; no mail data in it.
@@ -44,6 +47,12 @@ const DONE_PAGE: &str = "<!doctype html><meta charset=utf-8><title>Heron</title>
     <p style=\"font:16px sans-serif;margin:3em\">You are signed in. You can close this tab \
     and go back to Heron.</p><p style=\"font:16px sans-serif;margin:3em\" lang=zh-CN>\
     已登录。可以关闭此标签页并返回 Heron。</p>";
+
+/// What the browser shows when the sign-in did not complete there.
+const REFUSED_PAGE: &str = "<!doctype html><meta charset=utf-8><title>Heron</title>\
+    <p style=\"font:16px sans-serif;margin:3em\">The sign-in did not complete. Go back to \
+    Heron to see why and try again.</p><p style=\"font:16px sans-serif;margin:3em\" \
+    lang=zh-CN>登录未完成。请返回 Heron 查看原因并重试。</p>";
 
 /// A sign-in in progress: the listener the browser will come back to, and the secrets
 /// that bind the answer to this request.
@@ -113,16 +122,7 @@ impl Heron {
     pub async fn begin_oauth(&self, account: &str) -> Result<OAuthSignIn, ApiError> {
         self.require_consent()?;
         let policy = self.policy();
-        let config = policy
-            .accounts
-            .iter()
-            .find(|a| a.id.as_str() == account)
-            .ok_or_else(|| {
-                ApiError::new(
-                    ErrorCode::NotFound,
-                    format!("There is no account {account}"),
-                )
-            })?;
+        let config = crate::accounts::find_account(&policy, account)?;
         let oauth = oauth_config(config)?;
         let listener = TcpListener::bind(("127.0.0.1", 0)).await.map_err(|e| {
             ApiError::new(
@@ -305,7 +305,7 @@ async fn receive_code(listener: &TcpListener, state: &str) -> Result<String, Api
             continue;
         }
         if let Some(error) = param("error") {
-            answer(&mut stream, 200, DONE_PAGE).await;
+            answer(&mut stream, 200, REFUSED_PAGE).await;
             let why = param("error_description").unwrap_or_default();
             return Err(refused(format!("The sign-in was refused: {error} {why}")));
         }
@@ -360,15 +360,19 @@ async fn token_request(
     tls: Arc<rustls::ClientConfig>,
     form: &[(&str, &str)],
 ) -> Result<TokenAnswer, ApiError> {
-    let (status, body) = post_form(
-        &oauth.token_url,
-        tls,
-        form,
-        TOKEN_ANSWER_MAX_BYTES,
-        &ConnectTo::new(),
+    let answer = tokio::time::timeout(
+        TOKEN_TIMEOUT,
+        post_form(
+            &oauth.token_url,
+            tls,
+            form,
+            TOKEN_ANSWER_MAX_BYTES,
+            &ConnectTo::new(),
+        ),
     )
     .await
-    .map_err(|why| {
+    .unwrap_or_else(|_| Err("no answer in time".to_owned()));
+    let (status, body) = answer.map_err(|why| {
         ApiError::new(
             ErrorCode::ServerUnreachable,
             format!("The sign-in server could not be reached: {why}"),

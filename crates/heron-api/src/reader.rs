@@ -201,6 +201,8 @@ struct ShownBody {
     print: Vec<(i64, String)>,
     /// The language of the print document's labels (`en`, `zh-CN`).
     print_lang: String,
+    /// Made for a print: kept apart from the reader's tokens (see `print_url`).
+    for_print: bool,
 }
 
 /// The reader's memory: bodies shown, messages whose remote content the user allowed in
@@ -372,6 +374,7 @@ impl Heron {
                 remote: Vec::new(),
                 print: Vec::new(),
                 print_lang: String::new(),
+                for_print: false,
             });
         }
         let body_url = view
@@ -566,19 +569,20 @@ impl Heron {
                 "Print one message, or a conversation of at most 200",
             ));
         }
+        // Each message gets a token of its own (its links, remote content and inline
+        // images), beside the reader's: printing must not take the tokens of what the
+        // reader shows. The previous print's tokens go.
         let mut parts = Vec::with_capacity(ids.len());
         for &id in ids {
-            // Each message gets a token of its own, as when it is shown.
-            let view = self.read_message(store, id)?;
-            let token = view
-                .body_url
-                .as_deref()
-                .or(view.preview_base.as_deref())
-                .and_then(|u| u.split("://").nth(1))
-                .and_then(|r| r.split('/').next())
-                .map(str::to_owned);
-            if let Some(token) = token {
-                parts.push((id, token));
+            if self.raw_of(store, id)?.is_some() {
+                parts.push((id, random_token()?));
+            } else if store
+                .message(MessageRowId(id))
+                .map_err(store_error)?
+                .is_none()
+                && id >= 0
+            {
+                return Err(no_message(id));
             }
         }
         let Some((first, _)) = parts.first().cloned() else {
@@ -593,8 +597,17 @@ impl Heron {
             .shown
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        if shown.len() >= BODY_TOKENS {
-            shown.pop_front();
+        shown.retain(|b| !b.for_print);
+        for (id, part_token) in &parts {
+            shown.push_back(ShownBody {
+                token: part_token.clone(),
+                message: *id,
+                links: Vec::new(),
+                remote: Vec::new(),
+                print: Vec::new(),
+                print_lang: String::new(),
+                for_print: true,
+            });
         }
         shown.push_back(ShownBody {
             token: token.clone(),
@@ -603,6 +616,7 @@ impl Heron {
             remote: Vec::new(),
             print: parts,
             print_lang: lang.to_owned(),
+            for_print: true,
         });
         Ok(format!("{MAIL_SCHEME}://{token}/print"))
     }

@@ -36,7 +36,12 @@ impl UserAccounts {
         let Some(text) = read_if_present(path)? else {
             return Ok(Self::default());
         };
-        let doc = PolicyDocument::parse(&text, path)?;
+        Self::load_text(&text, path)
+    }
+
+    /// The accounts in `text`, checked as [`UserAccounts::load`] checks a file.
+    fn load_text(text: &str, path: &Path) -> Result<Self, PolicyError> {
+        let doc = PolicyDocument::parse(text, path)?;
         let only_accounts = doc.settings.is_empty() && doc.privacy_notice.is_none();
         if !only_accounts {
             return Err(PolicyError::UserAccounts {
@@ -75,6 +80,9 @@ impl UserAccounts {
             .collect();
         let text = serde_json::to_string_pretty(&serde_json::json!({ "accounts": accounts }))
             .map_err(|e| write_error(std::io::Error::other(e)))?;
+        // Never write a file the next start could not read (a duplicate id, a `${` in a
+        // name the template check rejects): the old file stays instead.
+        Self::load_text(&text, path)?;
         crate::write_atomically(path, &(text + "\n")).map_err(write_error)
     }
 

@@ -236,7 +236,9 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     // message without a thread id is one of its own, keyed 'row:ID') with their newest
     // message and counts, kept by triggers on every change of a message, so a window
     // of conversations is a range of one index. `newest` is date * 2^32 + id: the
-    // list's order, ties broken by id as in the plain list. Written to run again safely.
+    // list's order, ties broken by id as in the plain list; the date is clamped to
+    // 1970..2038 there so the product stays an integer whatever a sender wrote.
+    // Written to run again safely.
     r#"
     CREATE INDEX IF NOT EXISTS messages_folder_thread ON messages (folder, thread_id);
     CREATE TABLE IF NOT EXISTS folder_threads (
@@ -253,7 +255,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     CREATE INDEX IF NOT EXISTS folder_threads_newest ON folder_threads (folder, newest DESC);
     INSERT OR REPLACE INTO folder_threads
         SELECT folder, CASE thread_id WHEN '' THEN 'row:' || id ELSE thread_id END,
-               max(date * 4294967296 + id), id, count(*), sum((flags & 1) = 0),
+               max(max(min(date, 2147483647), 0) * 4294967296 + id), id, count(*), sum((flags & 1) = 0),
                sum((flags & 4) != 0) > 0, sum(has_attachments) > 0
         FROM messages
         GROUP BY folder, CASE thread_id WHEN '' THEN 'row:' || id ELSE thread_id END;
@@ -262,13 +264,13 @@ pub(crate) const MIGRATIONS: &[&str] = &[
             AND thread = CASE NEW.thread_id WHEN '' THEN 'row:' || NEW.id ELSE NEW.thread_id END;
         INSERT INTO folder_threads
             SELECT NEW.folder, NEW.thread_id,
-                   max(date * 4294967296 + id), id, count(*), sum((flags & 1) = 0),
+                   max(max(min(date, 2147483647), 0) * 4294967296 + id), id, count(*), sum((flags & 1) = 0),
                    sum((flags & 4) != 0) > 0, sum(has_attachments) > 0
             FROM messages
             WHERE folder = NEW.folder AND thread_id = NEW.thread_id AND NEW.thread_id != ''
             HAVING count(*) > 0;
         INSERT INTO folder_threads
-            SELECT NEW.folder, 'row:' || NEW.id, NEW.date * 4294967296 + NEW.id, NEW.id, 1,
+            SELECT NEW.folder, 'row:' || NEW.id, max(min(NEW.date, 2147483647), 0) * 4294967296 + NEW.id, NEW.id, 1,
                    (NEW.flags & 1) = 0, (NEW.flags & 4) != 0, NEW.has_attachments != 0
             WHERE NEW.thread_id = '';
     END;
@@ -277,7 +279,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
             AND thread = CASE OLD.thread_id WHEN '' THEN 'row:' || OLD.id ELSE OLD.thread_id END;
         INSERT INTO folder_threads
             SELECT OLD.folder, OLD.thread_id,
-                   max(date * 4294967296 + id), id, count(*), sum((flags & 1) = 0),
+                   max(max(min(date, 2147483647), 0) * 4294967296 + id), id, count(*), sum((flags & 1) = 0),
                    sum((flags & 4) != 0) > 0, sum(has_attachments) > 0
             FROM messages
             WHERE folder = OLD.folder AND thread_id = OLD.thread_id AND OLD.thread_id != ''
@@ -289,7 +291,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
             AND thread = CASE OLD.thread_id WHEN '' THEN 'row:' || OLD.id ELSE OLD.thread_id END;
         INSERT INTO folder_threads
             SELECT OLD.folder, OLD.thread_id,
-                   max(date * 4294967296 + id), id, count(*), sum((flags & 1) = 0),
+                   max(max(min(date, 2147483647), 0) * 4294967296 + id), id, count(*), sum((flags & 1) = 0),
                    sum((flags & 4) != 0) > 0, sum(has_attachments) > 0
             FROM messages
             WHERE folder = OLD.folder AND thread_id = OLD.thread_id AND OLD.thread_id != ''
@@ -298,13 +300,13 @@ pub(crate) const MIGRATIONS: &[&str] = &[
             AND thread = CASE NEW.thread_id WHEN '' THEN 'row:' || NEW.id ELSE NEW.thread_id END;
         INSERT INTO folder_threads
             SELECT NEW.folder, NEW.thread_id,
-                   max(date * 4294967296 + id), id, count(*), sum((flags & 1) = 0),
+                   max(max(min(date, 2147483647), 0) * 4294967296 + id), id, count(*), sum((flags & 1) = 0),
                    sum((flags & 4) != 0) > 0, sum(has_attachments) > 0
             FROM messages
             WHERE folder = NEW.folder AND thread_id = NEW.thread_id AND NEW.thread_id != ''
             HAVING count(*) > 0;
         INSERT INTO folder_threads
-            SELECT NEW.folder, 'row:' || NEW.id, NEW.date * 4294967296 + NEW.id, NEW.id, 1,
+            SELECT NEW.folder, 'row:' || NEW.id, max(min(NEW.date, 2147483647), 0) * 4294967296 + NEW.id, NEW.id, 1,
                    (NEW.flags & 1) = 0, (NEW.flags & 4) != 0, NEW.has_attachments != 0
             WHERE NEW.thread_id = '';
     END;

@@ -492,6 +492,13 @@ fn a_print_document_holds_each_message_whole_with_its_header_and_no_script() {
         .map(|m| m.id)
         .collect();
 
+    // What the reader shows keeps working after it is printed.
+    let html_id = ids
+        .iter()
+        .copied()
+        .find(|&i| heron.read_message(&store, i).unwrap().body_url.is_some())
+        .unwrap();
+    let shown = heron.read_message(&store, html_id).unwrap();
     let url = heron.print_url(&store, &ids, "zh-CN").unwrap();
     let doc = body_of(heron.view_request(&store, &url));
     assert!(
@@ -515,6 +522,18 @@ fn a_print_document_holds_each_message_whole_with_its_header_and_no_script() {
         "labels in the language asked for"
     );
     assert_eq!(doc.matches("<article>").count(), 2);
+
+    assert!(
+        body_of(heron.view_request(&store, shown.body_url.as_deref().unwrap()))
+            .contains("Paragraph 400")
+    );
+    // A second print replaces the first's tokens.
+    let again = heron.print_url(&store, &ids, "en").unwrap();
+    assert!(body_of(heron.view_request(&store, &again)).contains("<dt>From</dt>"));
+    assert!(matches!(
+        heron.view_request(&store, &url),
+        heron_api::ViewRequest::Serve(ref s) if s.status == 404
+    ));
 
     assert!(heron.print_url(&store, &[], "en").is_err());
     assert!(heron.print_url(&store, &[999_999], "en").is_err());

@@ -553,3 +553,30 @@ fn conversation_rows_follow_flags_deletes_and_folder_removal() {
     store.remove_folder(other).unwrap();
     assert_eq!(store.folder_threads_window(other, 0, 10).unwrap().0, 0);
 }
+
+#[test]
+fn a_message_dated_after_2038_or_before_1970_does_not_break_the_conversation_list() {
+    let tmp = tempfile::tempdir().unwrap();
+    let keys = Arc::new(MemKeyStore::default());
+    let mut store = open(&tmp.path().join("d"), &keys).unwrap();
+    let inbox = folder(&mut store, "corp", "INBOX");
+    // 2100-01-01, and a date before the epoch: a spammer's or a broken client's.
+    store
+        .insert_message(&in_thread(
+            inbox,
+            1,
+            "<far@test>",
+            4_102_444_800,
+            Flags::SEEN,
+        ))
+        .unwrap();
+    store
+        .insert_message(&in_thread(inbox, 2, "", -86_400, Flags::SEEN))
+        .unwrap();
+    store
+        .insert_message(&in_thread(inbox, 3, "<far@test>", 10, Flags::default()))
+        .unwrap();
+    let (total, rows) = store.folder_threads_window(inbox, 0, 10).unwrap();
+    assert_eq!(total, 2);
+    assert_eq!((rows[0].latest.uid, rows[0].count), (1, 2));
+}
