@@ -382,6 +382,9 @@ async fn check_smtp_login(
             "tls_failed" => ErrorCode::TlsFailed,
             "authentication_failed" => ErrorCode::AuthenticationFailed,
             "connection_lost" => ErrorCode::ConnectionLost,
+            // The server cannot check the login now (a 4xx): its words say so, and the
+            // user tries again rather than doubting the password.
+            "server_busy" => ErrorCode::ServerRefused,
             "invalid_input" => ErrorCode::InvalidValue,
             _ => ErrorCode::ServerMisbehaved,
         };

@@ -350,9 +350,13 @@ async fn auth_xoauth2(
     }
 }
 
-/// A refusal of the login (any 4xx or 5xx), or a connection that failed during it.
+/// An answer to AUTH that is not a success: a 5xx refuses the credentials, a 4xx says
+/// the server cannot check them now; or a connection that failed during the login.
 fn auth_error(e: LettreError) -> SmtpError {
-    match e.status() {
+    match reply_code(&e) {
+        Some(code) if code < 500 => SmtpError::LoginUnavailable {
+            server_says: server_words(&e),
+        },
         Some(_) => SmtpError::AuthenticationFailed {
             server_says: server_words(&e),
         },

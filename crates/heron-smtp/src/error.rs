@@ -59,6 +59,14 @@ pub enum SmtpError {
         /// The server's words.
         server_says: String,
     },
+    /// The server could not check the login just now (a 4xx answer to AUTH, such as
+    /// Postfix's 454 when its password service is down): the password may be right, so
+    /// this is retried, never reported as a wrong password.
+    #[error("The outgoing mail server cannot check the login just now: {server_says}")]
+    LoginUnavailable {
+        /// The server's words.
+        server_says: String,
+    },
     /// The configured way of logging in is not offered.
     #[error("The outgoing mail server does not offer the {mechanism} login")]
     MechanismUnavailable {
@@ -119,6 +127,7 @@ impl SmtpError {
             }
             SmtpError::Timeout { .. } | SmtpError::ConnectionLost(_) => "connection_lost",
             SmtpError::Rejected { code, .. } if *code < 500 => "server_busy",
+            SmtpError::LoginUnavailable { .. } => "server_busy",
             SmtpError::Rejected { .. } => "rejected",
             SmtpError::DeliveryUncertain { .. } => "delivery_uncertain",
             SmtpError::Invalid(_) => "invalid_input",
@@ -133,7 +142,8 @@ impl SmtpError {
             SmtpError::Unreachable { .. }
             | SmtpError::Timeout { .. }
             | SmtpError::ConnectionLost(_)
-            | SmtpError::Protocol(_) => true,
+            | SmtpError::Protocol(_)
+            | SmtpError::LoginUnavailable { .. } => true,
             SmtpError::Rejected { code, .. } => *code < 500,
             SmtpError::Tls { certificate, .. } => !certificate,
             _ => false,

@@ -83,6 +83,11 @@ pub enum StageFault {
     /// and sends only the text up to the first CR or LF. After that it answers QUIT with
     /// 221 and any other command with 421, closing the connection either way.
     ReplyToData(String),
+    /// Do not forward AUTH: close the Postfix side and answer the client's AUTH with
+    /// this reply line instead, such as Postfix's own
+    /// `"454 4.7.0 Temporary authentication failure"` when it has lost its password
+    /// service. Afterwards as [`StageFault::ReplyToData`].
+    ReplyToAuth(String),
 }
 
 /// A running proxy. Dropping it stops the listener and drops every live connection.
@@ -592,8 +597,12 @@ impl Session {
                     let verb = verb(&line);
                     match verb.as_slice() {
                         b"AUTH" => {
-                            if self.fault == StageFault::DropBeforeAuth {
-                                return Ok(Some(Ending::Abort));
+                            match &self.fault {
+                                StageFault::DropBeforeAuth => return Ok(Some(Ending::Abort)),
+                                StageFault::ReplyToAuth(reply) => {
+                                    return Ok(Some(Ending::Answer(reply.clone())));
+                                }
+                                _ => {}
                             }
                             self.awaiting.push_back(Awaiting::Auth);
                             self.mode = ClientMode::AwaitAuthReply;
@@ -680,7 +689,10 @@ impl Session {
                 self.mode = ClientMode::Hold;
                 Ok(None)
             }
-            StageFault::None | StageFault::DropBeforeAuth | StageFault::DropDuringData { .. } => {
+            StageFault::None
+            | StageFault::DropBeforeAuth
+            | StageFault::ReplyToAuth(_)
+            | StageFault::DropDuringData { .. } => {
                 send(&mut self.server, &dot).await?;
                 self.awaiting.push_back(Awaiting::DataEnd);
                 self.mode = ClientMode::Command;

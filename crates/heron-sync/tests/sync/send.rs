@@ -162,6 +162,30 @@ async fn dropped_before_auth_is_retried_and_delivered_once() {
     assert_eq!(o.at_bob(id, 2, Duration::from_secs(5)).await, 1);
 }
 
+/// Regression: a 4xx answer to AUTH (Postfix's 454 when it has lost Dovecot's password
+/// service, which failed a CI run) was reported as a wrong password, so the message went
+/// back to the user. It is the server's passing trouble: retried, delivered once.
+#[tokio::test]
+async fn a_temporary_login_failure_is_retried_not_taken_for_a_wrong_password() {
+    let mut o = Outbox::new("out-auth-454");
+    let id = "auth-454@heron.test";
+    let outbox = o.queue(id);
+    o.proxy.set_fault(StageFault::ReplyToAuth(
+        "454 4.7.0 Temporary authentication failure: Connection lost to authentication server"
+            .to_owned(),
+    ));
+    let report = o.transmit().await;
+    assert_eq!((report.retrying, report.failed), (1, 0), "{report:?}");
+    let said = report.first_error.unwrap_or_default();
+    assert!(
+        said.contains("cannot check the login just now") && said.contains("4.7.0"),
+        "the server's words, not a wrong password: {said}"
+    );
+    assert_eq!(o.state(outbox), OutboxState::Queued);
+    assert_eq!(o.retry_cleanly().await.sent, 1);
+    assert_eq!(o.at_bob(id, 2, Duration::from_secs(5)).await, 1);
+}
+
 #[tokio::test]
 async fn dropped_during_data_delivers_nothing_so_the_retry_delivers_once() {
     let mut o = Outbox::new("out-data");
