@@ -9,6 +9,7 @@ mod drag_out;
 mod launch;
 #[cfg(target_os = "linux")]
 mod notify;
+mod rendering;
 #[cfg(target_os = "linux")]
 mod single_instance;
 mod unread;
@@ -606,7 +607,7 @@ async fn print_messages(
             }
         })
         .build()
-        .map(drop)
+        .map(|window| rendering::apply(&window))
         .map_err(|e| {
             ApiError::new(
                 ErrorCode::StorageFailed,
@@ -834,6 +835,9 @@ pub fn run() -> std::process::ExitCode {
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .setup(move |app| {
+            if let Some(window) = app.get_webview_window("main") {
+                rendering::apply(&window);
+            }
             // The per-user data directory (on Linux ~/.local/share/<identifier>): user
             // settings, the privacy consent and the encrypted store.
             let data_dir = match app.path().app_data_dir() {

@@ -1,7 +1,7 @@
 // A small WebDriver client for the real window: tauri-driver in front of
 // WebKitWebDriver. Shared by the end-to-end suite (run.mjs) and the list benchmark
 // (bench-list.mjs).
-import { writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
 const DRIVER = process.env.HERON_WEBDRIVER;
@@ -126,11 +126,14 @@ export class Window {
       await wd('POST', `${this.base}/frame/parent`, {});
     }
   }
+  /** The main window as the X server shows it (window-shot.py says why not WebDriver's). */
   async screenshot(name) {
     await sleep(400); // let transitions settle
-    const png = await wd('GET', `${this.base}/screenshot`);
     const file = join(Window.screenshotDir, `${name}.png`);
-    await writeFile(file, Buffer.from(png, 'base64'));
+    const shot = spawnSync('/usr/bin/python3', [new URL('./window-shot.py', import.meta.url).pathname, file], {
+      encoding: 'utf8',
+    });
+    if (shot.status !== 0) throw new Error(`screenshot ${name}: ${shot.stderr || shot.error}`);
     return file;
   }
   async waitFor(check, what, timeout = 5_000) {
