@@ -50,4 +50,5 @@ const APP_COMMANDS: &[&str] = &[
     "drag_attachment",
     "print_messages",
     "export_diagnostics",
+    "set_body_focus",
 ];

@@ -5,6 +5,7 @@
 //! without scripts that loads only from the `heron-mail:` and `heron-cid:` schemes,
 //! answered here from heron-api's reader (see heron-api `reader`).
 
+mod body_keys;
 mod drag_out;
 mod launch;
 #[cfg(target_os = "linux")]
@@ -68,6 +69,8 @@ struct AppState {
     launch_mailto: Mutex<Option<String>>,
     /// Ends the sign-in in the browser that is waiting, if any.
     oauth_cancel: Mutex<Option<tokio::sync::oneshot::Sender<()>>>,
+    /// Whether a message body has the focus (its shortcut keys are caught then).
+    body_focus: body_keys::BodyFocus,
 }
 
 impl AppState {
@@ -578,7 +581,8 @@ async fn drag_attachment(
 /// Prints messages `ids` (one, or a conversation oldest first) whole: a window of their
 /// own shows the print document (headers and full bodies, from the `heron-mail:`
 /// scheme, without scripts, allowed no command) and opens the print dialog once it has
-/// loaded. The window stays as a preview until the user closes it.
+/// loaded. The window closes when the dialog is cancelled or the printing has been
+/// handed over, so printing reads as a dialog, not as a new window to tidy away.
 #[tauri::command]
 async fn print_messages(
     app: tauri::AppHandle,
@@ -603,7 +607,7 @@ async fn print_messages(
         .inner_size(820.0, 900.0)
         .on_page_load(|window, payload| {
             if payload.event() == tauri::webview::PageLoadEvent::Finished {
-                let _ = window.print();
+                print_then_close(window);
             }
         })
         .build()
@@ -614,6 +618,42 @@ async fn print_messages(
                 format!("Cannot open the print window: {e}"),
             )
         })
+}
+
+/// The page says a message body took (`true`) or lost the keyboard focus; see
+/// `body_keys`.
+#[tauri::command]
+async fn set_body_focus(state: State<'_>, focused: bool) -> Result<(), ApiError> {
+    state.body_focus.set(focused);
+    Ok(())
+}
+
+/// Opens the print dialog for `window`'s page, and closes the window once the dialog is
+/// cancelled or the print job has been handed to the printing system.
+#[cfg(target_os = "linux")]
+fn print_then_close(window: tauri::WebviewWindow) {
+    let closing = window.clone();
+    let shown = window.with_webview(move |webview| {
+        use webkit2gtk::{PrintOperationExt, PrintOperationResponse};
+        let operation = webkit2gtk::PrintOperation::new(&webview.inner());
+        let after_print = closing.clone();
+        operation.connect_finished(move |_| {
+            let _ = after_print.close();
+        });
+        operation.connect_failed(|_, e| eprintln!("heron: printing failed: {e}"));
+        if operation.run_dialog(None::<&gtk::Window>) == PrintOperationResponse::Cancel {
+            let _ = closing.close();
+        }
+    });
+    if let Err(e) = shown {
+        eprintln!("heron: cannot open the print dialog: {e}");
+    }
+}
+
+/// Elsewhere the platform's own print dialog; the window stays as a preview.
+#[cfg(not(target_os = "linux"))]
+fn print_then_close(window: tauri::WebviewWindow) {
+    let _ = window.print();
 }
 
 /// Hands a URL or a file to the desktop's opener, as one argument: no shell, nothing
@@ -835,8 +875,10 @@ pub fn run() -> std::process::ExitCode {
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .setup(move |app| {
+            let body_focus = body_keys::BodyFocus::default();
             if let Some(window) = app.get_webview_window("main") {
                 rendering::apply(&window);
+                body_focus.install(&window);
             }
             // The per-user data directory (on Linux ~/.local/share/<identifier>): user
             // settings, the privacy consent and the encrypted store.
@@ -881,6 +923,7 @@ pub fn run() -> std::process::ExitCode {
                 notifier: notify::Notifier::start(app.handle().clone()),
                 _policy_watcher: watcher,
                 oauth_cancel: Mutex::new(None),
+                body_focus,
                 launch_file: Mutex::new(launch.file),
                 launch_mailto: Mutex::new(launch.mailto),
             });
@@ -960,6 +1003,7 @@ pub fn run() -> std::process::ExitCode {
             drag_attachment,
             print_messages,
             export_diagnostics,
+            set_body_focus,
             cancel_sign_in,
             account_permissions,
             discover_account,

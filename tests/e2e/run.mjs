@@ -20,6 +20,9 @@ const EMAIL = process.env.HERON_E2E_EMAIL;
 // Its password: the policy provisions the account without it, as a real one would.
 const PASSWORD = process.env.HERON_E2E_PASSWORD;
 const PEER = process.env.HERON_E2E_PEER;
+// The peer's password and the servers' ports, for adding the peer as an account by hand.
+const PEER_PASSWORD = process.env.HERON_E2E_PEER_PASSWORD;
+const PEER_SERVERS = JSON.parse(process.env.HERON_E2E_PORTS ?? 'null');
 // The harness binary: `heron-harness dovecot stop|start` takes the IMAP server away.
 const HARNESS = process.env.HERON_E2E_HARNESS;
 const SINK_PORT = Number(process.env.HERON_E2E_SINK_PORT);
@@ -28,7 +31,7 @@ const HOSTILE = Number(process.env.HERON_E2E_HOSTILE);
 // run doveadm against the test Dovecot (to deliver mail while the window runs).
 const BUS_FILE = process.env.HERON_E2E_BUS_FILE;
 const DOVEADM = JSON.parse(process.env.HERON_E2E_DOVEADM ?? 'null');
-if (!DRIVER || !APP || !OUT || !KEY_DIR || !EMAIL || !PASSWORD || !PEER || !HARNESS || !SINK_PORT || !HOSTILE || !BUS_FILE || !DOVEADM) {
+if (!DRIVER || !APP || !OUT || !KEY_DIR || !EMAIL || !PASSWORD || !PEER || !PEER_PASSWORD || !PEER_SERVERS || !HARNESS || !SINK_PORT || !HOSTILE || !BUS_FILE || !DOVEADM) {
   console.error(
     'HERON_WEBDRIVER, HERON_APP, HERON_E2E_OUT and HERON_E2E_KEY_DIR must be set (use `cargo xtask e2e`)',
   );
@@ -317,6 +320,45 @@ try {
     await win.click('[data-testid="rail-mail"]');
   });
 
+  await test('shortcut keys typed inside a message body act on the mail; scrolling keys stay with it', async () => {
+    // The welcome message is open, its HTML body in a frame without scripts. A real
+    // click (through the X server) into the body's margin gives that frame the
+    // keyboard, as a user's click does; the keys then come from the X server too.
+    const heron = ['search', '--onlyvisible', '--name', '^Heron'];
+    const x = (...args) => {
+      const done = spawnSync('xdotool', [...heron, ...args], { encoding: 'utf8' });
+      if (done.status !== 0) throw new Error(`xdotool ${args.join(' ')}: ${done.stderr}`);
+    };
+    const readerId = () => win.attribute('[data-testid="reader"]', 'data-message-id');
+    const focused = () => win.script('return document.activeElement?.dataset?.testid ?? null');
+    const before = await readerId();
+    const frame = await win.script(
+      `const r = document.querySelector('[data-testid="reader-body"]').getBoundingClientRect();
+       return [Math.round(r.left + 12), Math.round(r.top + 12)];`,
+    );
+    x('windowfocus', '--sync', 'mousemove', '--window', '%1', String(frame[0]), String(frame[1]), 'click', '1');
+    await win.waitFor(async () => (await focused()) === 'reader-body', 'the keyboard focus in the body');
+
+    x('windowfocus', '--sync', 'key', 'Down', 'Page_Down');
+    await sleep(700);
+    if ((await readerId()) !== before) throw new Error('a scrolling key in the body changed the message');
+    if ((await focused()) !== 'reader-body') throw new Error(`the body lost the focus to ${await focused()}`);
+
+    x('windowfocus', '--sync', 'key', 'j');
+    await win.waitFor(async () => (await readerId()) !== before, 'j typed in the body to open the next message');
+    if ((await focused()) !== 'message-list') throw new Error(`after j the focus is on ${await focused()}`);
+
+    // Back into the body: ? opens the shortcut sheet, Escape closes it.
+    x('windowfocus', '--sync', 'mousemove', '--window', '%1', String(frame[0]), String(frame[1]), 'click', '1');
+    await win.waitFor(async () => (await focused()) === 'reader-body', 'the focus back in the body');
+    x('windowfocus', '--sync', 'key', 'question');
+    await win.find('[data-testid="shortcuts-dialog"]');
+    // The focus is back in the page, so Escape is the page's own again.
+    await sleep(300);
+    x('windowfocus', '--sync', 'key', 'Escape');
+    await win.absent('[data-testid="shortcuts-dialog"]');
+  });
+
   await test('the window title carries the unread count of the inboxes, and follows the reader', async () => {
     // The native title, as the desktop's taskbar shows it (not document.title).
     const titled = () => {
@@ -469,6 +511,8 @@ try {
     spawnSync('import', ['-window', 'root', join(OUT, 'heron-en-light-print-dialog.png')]);
     spawnSync('xdotool', ['search', '--name', '^Print$', 'windowfocus', '--sync', 'key', 'Escape']);
     await win.waitFor(async () => !/"Print": \(/.test(windows()), 'the print dialog closed', 15_000);
+    // Cancelling the dialog ends the printing: its window goes too.
+    await win.waitFor(async () => !windows().includes('"Print — Heron"'), 'the print window closed', 15_000);
   });
 
   await test('searching a Chinese word finds the message and opens it', async () => {
@@ -833,6 +877,75 @@ try {
     // The new store's key went into the keyring: no key-file warning any more.
     await win.absent('[data-testid="store-warning"]');
     await win.screenshot('heron-en-light-store-rebuilt');
+  });
+
+  await test('the user adds an account in the window, the servers check it, and removes it again', async () => {
+    // The policy lets users add and remove accounts of their own beside the managed one.
+    await win.click('[data-testid="rail-settings"]');
+    await win.click('[data-testid="add-account"]');
+    await win.find('[data-testid="add-account-dialog"]');
+    await win.type('[data-testid="account-name"]', 'Peer Person');
+    await win.type('[data-testid="account-email"]', PEER);
+    // No autoconfig or SRV record exists for the test domain: the servers are typed in.
+    await win.click('[data-testid="enter-manually"]');
+    await win.find('[data-testid="add-account-settings"]');
+    // The security first: choosing it proposes that protocol's usual port.
+    await win.select('[data-testid="imap-security"]', 'tls');
+    await win.select('[data-testid="smtp-security"]', 'tls');
+    for (const [field, value] of [
+      ['imap-host', '127.0.0.1'],
+      ['imap-port', PEER_SERVERS.imaps],
+      ['smtp-host', '127.0.0.1'],
+      ['smtp-port', PEER_SERVERS.submissions],
+    ]) {
+      await win.clear(`[data-testid="${field}"]`);
+      await win.type(`[data-testid="${field}"]`, String(value));
+    }
+    await win.clear('[data-testid="account-login"]');
+    await win.type('[data-testid="account-login"]', PEER);
+
+    // A wrong password is refused by the real Dovecot, and nothing is added.
+    await win.type('[data-testid="account-password"]', 'not the password');
+    await win.click('[data-testid="add-account-submit"]');
+    await win.find('[data-testid="add-account-error"]', { timeout: 30_000 });
+    await win.screenshot('heron-en-light-add-account-refused');
+    const refused = await win.text('[data-testid="add-account-error"]');
+    if (!/refused|password/i.test(refused)) throw new Error(`the refusal reads: ${refused}`);
+
+    await win.clear('[data-testid="account-password"]');
+    await win.type('[data-testid="account-password"]', PEER_PASSWORD);
+    await win.click('[data-testid="add-account-submit"]');
+    await win.absent('[data-testid="add-account-dialog"]', { timeout: 30_000 });
+    const added = `[data-testid="account"][data-account]:not([data-account="demo"])`;
+    await win.find(added, { timeout: 15_000 });
+    const origin = await win.attribute(`${added} [data-testid="account-origin"]`, 'data-origin');
+    if (origin !== 'user') throw new Error(`the added account's origin is ${origin}`);
+    await win.screenshot('heron-en-light-settings-two-accounts');
+
+    // It syncs: its folders appear under its address (the managed account's local copy
+    // went with the rebuilt store, and it waits for a sign-in), and its Inbox holds the
+    // reply the composer test sent it.
+    await win.click('[data-testid="rail-mail"]');
+    const tree = () => win.script(`return document.querySelector('[data-testid="section-mail"]')?.innerText ?? ''`);
+    await win.waitFor(async () => (await tree()).includes(PEER), "the added account's folders", 60_000);
+    await win.click('[data-testid="folder"][data-special-use="INBOX"]');
+    await win.waitFor(
+      async () => win.script(
+        `return [...document.querySelectorAll('[data-testid="message-row"]')].some((r) => r.textContent.includes('Re: Design review notes'))`,
+      ),
+      "the reply in the added account's Inbox",
+      60_000,
+    ).catch(async (e) => {
+      throw new Error(`${e.message}; the window shows: ${(await tree()).slice(0, 600)}`);
+    });
+
+    // Removing it deletes this computer's copy; the managed account stays.
+    await win.click('[data-testid="rail-settings"]');
+    await win.click(`${added} [data-testid="account-remove"]`);
+    await win.click('[data-testid="remove-account-confirm"]');
+    await win.absent(added, { timeout: 30_000 });
+    await win.find('[data-testid="account"][data-account="demo"]');
+    await win.click('[data-testid="rail-mail"]');
   });
 
   await test('preferences return to the system defaults', async () => {

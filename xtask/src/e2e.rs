@@ -82,6 +82,11 @@ pub fn run_suite(root: &Path, stack: &Stack, update_screenshots: bool) -> Result
     if let Some(account) = policy["accounts"][0].as_object_mut() {
         account.remove("password");
     }
+    // Users may add accounts of their own beside the managed one, and remove them.
+    policy["lifecycle"] = serde_json::json!({
+        "user_may_add_accounts": "yes",
+        "user_may_remove_accounts": "yes",
+    });
     std::fs::write(&config, serde_json::to_string_pretty(&policy)?)?;
     // The suite takes Dovecot down and back with the harness's own command.
     run(Step::new("Building heron-harness", "cargo")
@@ -135,6 +140,15 @@ pub fn run_suite(root: &Path, stack: &Stack, update_screenshots: bool) -> Result
             .env("HERON_E2E_HOSTILE", crate::hostile::count().to_string())
             .env("HERON_E2E_BUS_FILE", &bus_file)
             .env("HERON_E2E_PASSWORD", &user.password)
+            .env("HERON_E2E_PEER_PASSWORD", &peer.password)
+            .env(
+                "HERON_E2E_PORTS",
+                serde_json::json!({
+                    "imaps": stack.ports().imaps,
+                    "submissions": stack.ports().submissions,
+                })
+                .to_string(),
+            )
             .env(
                 "HERON_E2E_DOVEADM",
                 serde_json::to_string(&stack.doveadm_argv())?,

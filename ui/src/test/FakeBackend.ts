@@ -249,6 +249,10 @@ export class FakeBackend implements IBackend {
     });
   }
 
+  setBodyFocus(focused: boolean): Promise<void> {
+    return this.mail('set_body_focus', { focused }, () => undefined);
+  }
+
   dragAttachment(id: number, partPath: string): Promise<void> {
     return this.mail('drag_attachment', { id, partPath }, () => {
       if (!this.findRow(id)) throw { code: 'not_found', message: `There is no message ${id}` };

@@ -77,6 +77,12 @@ export interface IBackend {
    */
   printMessages(ids: number[], lang: string): Promise<void>;
   /**
+   * Tells the shell whether a message body has the keyboard focus: while it has, the
+   * shell catches the shortcut keys typed there and sends them as `body-key` events
+   * (see `bodyKeys.ts`).
+   */
+  setBodyFocus(focused: boolean): Promise<void>;
+  /**
    * Saves the user's diagnostics (no mail content, no secret) as a JSON file where they
    * choose in the OS's dialog: its path, or `null` when they cancel.
    */

@@ -78,6 +78,10 @@ export class TauriBackend implements IBackend {
     return call<void>('print_messages', { ids, lang });
   }
 
+  setBodyFocus(focused: boolean): Promise<void> {
+    return call<void>('set_body_focus', { focused });
+  }
+
   dragAttachment(id: number, partPath: string): Promise<void> {
     return call<void>('drag_attachment', { id, partPath });
   }

@@ -1,6 +1,7 @@
 // Mail transport types: exactly what crosses IPC from the shell's mail commands
 // (heron-api's `mail` and `reader` modules). Field names stay snake_case.
 
+import type { BodyKey } from '../mail/bodyKeys';
 import type { ApiError, ErrorCode, PolicyEvent, RemovedAccount } from './types';
 
 /** A folder of one account (heron-api `FolderView`). */
@@ -228,4 +229,6 @@ export interface MailEvents {
    * it with `takeLaunchCompose` / `takeLaunchMessage`.
    */
   'launch-requested': null;
+  /** A shortcut key typed while a message body had the focus (see `bodyKeys.ts`). */
+  'body-key': BodyKey;
 }

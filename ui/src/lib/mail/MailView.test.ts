@@ -1436,6 +1436,31 @@ describe('administrator changes', () => {
 });
 
 describe('keyboard', () => {
+  it('shortcut keys typed in a message body reach the page through the shell', async () => {
+    const backend = mailBackend();
+    const first = backend.messages.get(INBOX)![0];
+    backend.views.set(first.id, viewOf(first, { body_url: 'heron-mail://message/1000001/body' }));
+    await renderMail(backend);
+    await fireEvent.click(row(first.id));
+    const body = (await screen.findByTestId('reader-body')) as HTMLIFrameElement;
+    expect(body.tagName).toBe('IFRAME');
+
+    // Clicking into the body takes the focus from the page: the shell is told.
+    body.tabIndex = 0; // jsdom focuses a frame only with a tabindex; browsers always do
+    body.focus();
+    window.dispatchEvent(new FocusEvent('blur'));
+    await waitFor(() => expect(backend.callsOf('set_body_focus')).toEqual([{ focused: true }]));
+
+    // The shell sends j back as an event: the next message opens, the list has the focus.
+    backend.emit('body-key', { key: 'j', ctrl: false });
+    expect(await screen.findByRole('heading', { level: 1, name: 'Subject 1000002' })).toBeTruthy();
+    expect(document.activeElement).toBe(screen.getByTestId('message-list'));
+    await waitFor(() => expect(backend.callsOf('set_body_focus')).toEqual([{ focused: true }, { focused: false }]));
+
+    backend.emit('body-key', { key: '?', ctrl: false });
+    expect(await screen.findByRole('dialog', { name: 'Keyboard shortcuts' })).toBeTruthy();
+  });
+
   it('j and k move and open, Enter opens, # deletes and the next message opens', async () => {
     const backend = mailBackend();
     await renderMail(backend);

@@ -15,6 +15,7 @@ import {
 } from '../backend/mailTypes';
 import type { RespondMode } from '../backend/composeTypes';
 import type { ApiError } from '../backend/types';
+import { replayBodyKey, watchBodyFocus } from './bodyKeys';
 import { ComposeSession } from './compose/ComposeSession.svelte';
 import { ConversationReader } from './ConversationReader.svelte';
 import { folderKind, specialFolder, withAllInboxesCounted, type FolderKind } from './folders';
@@ -188,6 +189,14 @@ export class MailWorkspace {
     this.#subscribe('mail-link', (link) => this.#onLink(link));
     this.#subscribe('action-failed', (event) => this.#onActionFailed(event.message, event.folders));
     this.#subscribe('launch-requested', () => void this.#onLaunchRequested());
+    this.#subscribe('body-key', (pressed) => replayBodyKey(pressed));
+    this.#unlisten.push(
+      watchBodyFocus((inside) => {
+        this.#backend.setBodyFocus(inside).catch(() => {
+          // Without it only the shortcuts inside a body are lost.
+        });
+      }),
+    );
     await Promise.all([this.loadFolders(), this.#loadSyncStates()]);
     await this.compose.openLaunchRequest();
     await this.#openLaunchMessage();
