@@ -3,7 +3,8 @@
 // smoothly it scrolls, and the resident memory of the app and its web processes with it
 // open. Timings are taken in the page with performance.now() and requestAnimationFrame,
 // so WebDriver's own round trips are not counted. Writes JSON to HERON_BENCH_OUT.
-import { readFileSync, readdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Window, sleep } from './webdriver.mjs';
@@ -20,7 +21,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const percentile = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
 
 /** Resident memory (KiB) of the app and every process below it (WebKit's web and network processes). */
-function treeRssKiB(rootName) {
+function treeRssKiB(root) {
   const procs = new Map();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -49,7 +50,9 @@ function treeRssKiB(rootName) {
       // gone meanwhile
     }
   }
-  const roots = [...procs.entries()].filter(([, p]) => p.name === rootName).map(([pid]) => pid);
+  const roots = [...procs.entries()]
+    .filter(([pid, p]) => (typeof root === 'number' ? pid === root : p.name === root))
+    .map(([pid]) => pid);
   const seen = new Set(roots);
   let grew = true;
   while (grew) {
@@ -64,6 +67,35 @@ function treeRssKiB(rootName) {
   const parts = [...seen].map((pid) => ({ pid, ...procs.get(pid) }));
   const sum = (key) => parts.reduce((total, p) => total + p[key], 0);
   return { kib: sum('rss'), pssKib: sum('pss'), anonKib: sum('anon'), parts };
+}
+
+/**
+ * The floor: a bare WebKitGTK window of the same size and painting mode showing a
+ * screenful of mail-like text (bare-webview.py), measured like the app.
+ */
+async function bareWebViewMemory() {
+  const setting = process.env.HERON_RENDERING;
+  const gpu =
+    setting === 'gpu' ||
+    (setting !== 'software' && existsSync('/dev/dri') && readdirSync('/dev/dri').some((n) => n.startsWith('renderD')));
+  const script = new URL('./bare-webview.py', import.meta.url).pathname;
+  const child = spawn('/usr/bin/python3', [script, gpu ? 'gpu' : 'software'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the bare web view did not load within 30 s')), 30_000);
+      child.stdout.on('data', (chunk) => {
+        if (String(chunk).includes('ready')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.on('exit', (code) => reject(new Error(`the bare web view ended (${code})`)));
+    });
+    await sleep(3000);
+    return treeRssKiB(child.pid);
+  } finally {
+    child.kill('SIGTERM');
+  }
 }
 
 Window.screenshotDir = dirname(OUT);
@@ -181,6 +213,16 @@ try {
     file_mib: p.file / 1024,
   }));
   await win.screenshot('bench-list');
+
+  // The floor is measured alone: with the app still running, the shared libraries'
+  // pages would be split between the two and the floor would look smaller.
+  await win.close();
+  await sleep(1500);
+  const bare = await bareWebViewMemory();
+  result.bare_pss_mib = bare.pssKib / 1024;
+  result.bare_rss_mib = bare.kib / 1024;
+  result.bare_anon_mib = bare.anonKib / 1024;
+  result.bare_parts = bare.parts.map((p) => ({ name: p.name, pss_mib: p.pss / 1024, anon_mib: p.anon / 1024 }));
 
   result.ok =
     result.open_median_ms < 100 && result.scroll_fps >= 55 && result.pss_mib < 200 && result.jump_ms >= 0;

@@ -12,14 +12,14 @@ use heron_harness::seed::SeedOptions;
 
 use crate::process::{Step, fresh_dir, run};
 
-pub fn run_benchmark(root: &Path, messages: usize, reuse: bool) -> Result<()> {
+pub fn run_benchmark(root: &Path, messages: usize, reuse: bool, release: bool) -> Result<()> {
     let target = crate::target_dir(root);
     let out = target.join("bench-ui");
     let config = out.join("policy.json");
     let data_home = out.join("xdg-data");
     let config_home = out.join("xdg-config");
     let stack = Stack::ensure()?;
-    let app = crate::build_app(root)?;
+    let app = crate::build_app_as(root, release)?;
     if !(reuse && config.exists()) {
         fresh_dir(out.clone())?;
         prepare(
@@ -148,7 +148,9 @@ fn report(messages: usize, r: &serde_json::Value) -> String {
          | Scrolling: frames over 33 ms | {long} | |\n\
          | Memory, app + web processes: PSS (MiB) | {pss} | < 200 |\n\
          | Memory: RSS, shared libraries counted in each process (MiB) | {rss} | |\n\
-         | Memory: anonymous (heap, JS, caches) (MiB) | {anon} | |\n",
+         | Memory: anonymous (heap, JS, caches) (MiB) | {anon} | |\n\
+         | The floor, a bare WebKitGTK window of the same size: PSS (MiB) | {bare_pss} | |\n\
+         | The floor: anonymous (MiB) | {bare_anon} | |\n",
         runs = r["open_runs"],
         open_med = f(&r["open_median_ms"]),
         open_max = f(&r["open_max_ms"]),
@@ -159,5 +161,7 @@ fn report(messages: usize, r: &serde_json::Value) -> String {
         rss = f(&r["rss_mib"]),
         pss = f(&r["pss_mib"]),
         anon = f(&r["anon_mib"]),
+        bare_pss = f(&r["bare_pss_mib"]),
+        bare_anon = f(&r["bare_anon_mib"]),
     )
 }

@@ -75,6 +75,10 @@ enum Cmd {
         /// Reuse the folder seeded and synced by the last run.
         #[arg(long)]
         reuse: bool,
+        /// Measure a release build of the app (as shipped) instead of the debug build
+        /// the end-to-end suite uses.
+        #[arg(long)]
+        release: bool,
     },
     /// Start or stop the real-server stack by hand.
     Stack {
@@ -115,9 +119,13 @@ fn dispatch(cli: Cli) -> Result<()> {
             build_app(&root)?;
             e2e::run_suite(&root, &stack, update_screenshots)
         }
-        Cmd::BenchUi { messages, reuse } => {
+        Cmd::BenchUi {
+            messages,
+            reuse,
+            release,
+        } => {
             ensure_ui_deps(&root)?;
-            bench_ui::run_benchmark(&root, messages, reuse)
+            bench_ui::run_benchmark(&root, messages, reuse, release)
         }
         Cmd::Bundle => {
             install_deps(&root)?;
@@ -182,13 +190,38 @@ fn ensure_ui_deps(root: &Path) -> Result<()> {
 /// The app as users get it (bundled UI, no dev server), debug profile so that it shares
 /// the test build's artifacts.
 fn build_app(root: &Path) -> Result<PathBuf> {
-    run(Step::new(
-        "Building the app (tauri build --debug --no-bundle)",
-        root.join("ui/node_modules/.bin/tauri"),
-    )
-    .args(["build", "--debug", "--no-bundle", "--ci"])
-    .cwd(root))?;
-    let binary = target_dir(root).join("debug/heron");
+    build_app_as(root, false)
+}
+
+/// The app as `tauri build` makes it: the debug build, or with `release` the optimised
+/// one that is shipped, except that the app's own crate keeps debug assertions: only
+/// with them does the app read `HERON_CONFIG`, which the benchmark points at its policy
+/// (a shipped build reads the managed policy only).
+fn build_app_as(root: &Path, release: bool) -> Result<PathBuf> {
+    let (what, args, profile): (_, &[&str], _) = if release {
+        (
+            "Building the app (tauri build --no-bundle, HERON_CONFIG honoured)",
+            &[
+                "build",
+                "--no-bundle",
+                "--ci",
+                "--",
+                "--config",
+                "profile.release.package.heron.debug-assertions=true",
+            ],
+            "release",
+        )
+    } else {
+        (
+            "Building the app (tauri build --debug --no-bundle)",
+            &["build", "--debug", "--no-bundle", "--ci"],
+            "debug",
+        )
+    };
+    run(Step::new(what, root.join("ui/node_modules/.bin/tauri"))
+        .args(args.iter().copied())
+        .cwd(root))?;
+    let binary = target_dir(root).join(profile).join("heron");
     if !binary.exists() {
         bail!("tauri build finished but {} is missing", binary.display());
     }
