@@ -174,7 +174,12 @@ pub fn write_config(layout: &Layout, ports: &Ports, tls: &TlsFiles) -> Result<()
     let db = dir.join("glewlwyd.db");
     // Fresh at each start: the stack's users are added again (see `provision`), and a
     // configuration change reaches the database without any migration.
-    for stale in [db.clone(), dir.join("glewlwyd.db-journal")] {
+    for stale in [
+        db.clone(),
+        dir.join("glewlwyd.db-journal"),
+        dir.join("glewlwyd.db-wal"),
+        dir.join("glewlwyd.db-shm"),
+    ] {
         match std::fs::remove_file(&stale) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -185,9 +190,13 @@ pub fn write_config(layout: &Layout, ports: &Ports, tls: &TlsFiles) -> Result<()
         bail!("{SCHEMA_SQL} is missing: install Debian's glewlwyd (scripts/install-deps.sh)");
     }
     servers::run_checked(
+        // Write-ahead logging, kept in the file: Dovecot's token checks read while a
+        // sign-in writes. With the default rollback journal glewlwyd answered one of
+        // two overlapping requests with a 500 (a CI run failed on it).
         Command::new("sqlite3")
             .arg(&db)
-            .arg(format!(".read {SCHEMA_SQL}")),
+            .arg(format!(".read {SCHEMA_SQL}"))
+            .arg("PRAGMA journal_mode=WAL;"),
         &layout.log("glewlwyd-db"),
         "sqlite3",
     )?;

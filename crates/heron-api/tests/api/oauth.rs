@@ -10,6 +10,17 @@ use heron_harness::{Stack, User};
 
 use super::send::{keyring_available, machine_with_policy, runtime};
 
+/// One test at a time talks to the authorisation server: glewlwyd keeps its state in
+/// SQLite and can fail one of two overlapping sign-ins with a 500 (`server_error`),
+/// which is the test stack's limit, not what these tests are about.
+static ONE_SIGN_IN_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn sign_in_turn() -> std::sync::MutexGuard<'static, ()> {
+    ONE_SIGN_IN_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// A machine whose one account signs in through the stack's authorisation server.
 fn oauth_machine(stack: &Stack, user: &User, dir: &std::path::Path) -> heron_api::Heron {
     let idp = stack.idp();
@@ -55,6 +66,7 @@ fn query(url: &str, name: &str) -> String {
 
 #[test]
 fn signing_in_in_the_browser_keeps_tokens_that_sync_and_refresh() {
+    let _turn = sign_in_turn();
     if !keyring_available() {
         return;
     }
@@ -173,6 +185,7 @@ fn signing_in_in_the_browser_keeps_tokens_that_sync_and_refresh() {
 
 #[test]
 fn a_refusal_or_a_forged_state_keeps_nothing() {
+    let _turn = sign_in_turn();
     if !keyring_available() {
         return;
     }
