@@ -483,24 +483,35 @@ impl Heron {
             let result = async {
                 // Most syncs find the outbox empty: then no keyring read, no TLS set-up
                 // and no durable write (recovering interrupted sends) at every sync.
-                let waiting = store.outbox(Some(&account.id))?.iter().any(|o| {
-                    matches!(
-                        o.state,
-                        OutboxState::Queued | OutboxState::Sending | OutboxState::Transmitting
-                    )
-                });
+                let waiting = store
+                    .outbox(Some(&account.id))
+                    .map_err(store_error)?
+                    .iter()
+                    .any(|o| {
+                        matches!(
+                            o.state,
+                            OutboxState::Queued | OutboxState::Sending | OutboxState::Transmitting
+                        )
+                    });
                 if !waiting {
                     return Ok(OutboxReport::default());
                 }
-                let secret = self
-                    .account_credential(store, account)
-                    .await
-                    .map_err(|e| heron_sync::SyncError::Config(e.message))?;
-                let smtp = heron_sync::smtp_options(account, &policy.settings.security, secret)?;
+                // A refused refresh token keeps its code (the user signs in again), and
+                // so does an account nobody has signed in to yet: the mail waits.
+                let secret = self.account_credential(store, account).await?;
+                if secret.is_none() && account.password.is_none() {
+                    return Err(ApiError::new(
+                        ErrorCode::SignInRequired,
+                        format!("Sign in to {} to send its mail", account.email),
+                    ));
+                }
+                let smtp = heron_sync::smtp_options(account, &policy.settings.security, secret)
+                    .map_err(sync_error)?;
                 let copy = sent_copy(store, account);
                 let drafts = drafts_folder(store, &account.id);
                 heron_sync::outbox::transmit_due(store, &account.id, &smtp, &copy, &drafts, now)
                     .await
+                    .map_err(sync_error)
             }
             .await;
             out.push(match result {
@@ -512,7 +523,7 @@ impl Heron {
                 Err(e) => AccountOutbox {
                     account: account.id.to_string(),
                     report: None,
-                    error: Some(sync_error(e)),
+                    error: Some(e),
                 },
             });
         }

@@ -292,3 +292,41 @@ fn one_data_directory_has_one_sender() {
     drop(first);
     heron.lock_instance().unwrap();
 }
+
+/// Regression: queued mail of an account nobody has signed in to yet was reported as a
+/// configuration problem (`invalid_config`), and a refresh token the server refused lost
+/// its code the same way; the user is asked to sign in, and the message waits.
+#[test]
+fn mail_queued_before_signing_in_waits_and_asks_for_a_sign_in() {
+    if !keyring_available() {
+        return;
+    }
+    let stack = Stack::ensure().unwrap();
+    let alice = stack.add_user("unsigned-a").unwrap();
+    let bob = stack.add_user("unsigned-b").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let heron = machine_with_policy(&stack, &alice, dir.path(), |policy| {
+        policy["accounts"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("password");
+    });
+    let mut store = heron.open_store().unwrap();
+    let draft = heron
+        .save_draft(
+            &mut store,
+            &account(),
+            None,
+            draft_to(&bob, "Waiting"),
+            vec![],
+        )
+        .unwrap();
+    heron.send_draft(&mut store, draft.id, SendAt::Now).unwrap();
+
+    let report = runtime().block_on(heron.flush_outbox(&mut store)).unwrap();
+    let err = report[0].error.as_ref().expect("nothing can be sent");
+    assert_eq!(err.code, ErrorCode::SignInRequired, "{err:?}");
+    assert!(err.message.contains(&alice.address), "{}", err.message);
+    let outbox = heron_api::send::outbox(&store).unwrap();
+    assert_eq!(outbox.len(), 1, "the message waits in the outbox");
+}
