@@ -119,8 +119,20 @@ pub fn master_key_entry(data_dir: &Path) -> String {
     format!("database-key:{}", data_dir.display())
 }
 
-/// The keyring entry of an account secret (`name` is e.g. `imap-password`).
-pub fn account_secret_entry(account: &heron_model::AccountId, name: &str) -> String {
+/// The keyring entry of an account secret (`name` is e.g. `imap-password`) of the
+/// store in `data_dir`: one per data directory, like the master key, so two profiles
+/// with the same account id never read, overwrite or wipe each other's password.
+pub fn account_secret_entry(
+    data_dir: &Path,
+    account: &heron_model::AccountId,
+    name: &str,
+) -> String {
+    format!("account:{}:{account}:{name}", data_dir.display())
+}
+
+/// The name account secrets had before they were kept per data directory; read once
+/// and moved (see `Store::load_account_secret`), and deleted by every wipe.
+pub(crate) fn legacy_account_secret_entry(account: &heron_model::AccountId, name: &str) -> String {
     format!("account:{account}:{name}")
 }
 

@@ -10,7 +10,10 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use crate::blob::{BlobKeys, BlobName, BlobStore, OpenedAttachments, remove_dir_if_exists};
 use crate::error::{LossReport, Result, StoreError};
 use crate::fsutil;
-use crate::key::{KeyStore, MasterKey, RandomSource, account_secret_entry, master_key_entry};
+use crate::key::{
+    KeyStore, MasterKey, RandomSource, account_secret_entry, legacy_account_secret_entry,
+    master_key_entry,
+};
 use crate::schema::{self, SCHEMA_VERSION};
 use crate::search::{self, SearchOrder};
 use crate::words::index_text;
@@ -1218,7 +1221,7 @@ impl Store {
         )?;
         tx.commit()?;
         self.key_store.store(
-            &account_secret_entry(account, name),
+            &account_secret_entry(&self.data_dir, account, name),
             secret.expose().as_bytes(),
         )
     }
@@ -1244,14 +1247,25 @@ impl Store {
             )));
         }
         self.key_store.store(
-            &account_secret_entry(account, name),
+            &account_secret_entry(&self.data_dir, account, name),
             secret.expose().as_bytes(),
         )
     }
 
-    /// Reads an account secret.
+    /// Reads an account secret. One kept under the name used before secrets were per
+    /// data directory is moved to this store's own name on the way.
     pub fn load_account_secret(&self, account: &AccountId, name: &str) -> Result<Option<Secret>> {
-        match self.key_store.load(&account_secret_entry(account, name))? {
+        let entry = account_secret_entry(&self.data_dir, account, name);
+        let mut found = self.key_store.load(&entry)?;
+        if found.is_none() {
+            let legacy = legacy_account_secret_entry(account, name);
+            if let Some(bytes) = self.key_store.load(&legacy)? {
+                self.key_store.store(&entry, &bytes)?;
+                self.key_store.delete(&legacy)?;
+                found = Some(bytes);
+            }
+        }
+        match found {
             None => Ok(None),
             Some(bytes) => String::from_utf8(bytes.to_vec())
                 .map(|s| Some(Secret::new(s)))
@@ -1264,7 +1278,9 @@ impl Store {
     /// Deletes an account secret.
     pub fn delete_account_secret(&mut self, account: &AccountId, name: &str) -> Result<()> {
         self.key_store
-            .delete(&account_secret_entry(account, name))?;
+            .delete(&account_secret_entry(&self.data_dir, account, name))?;
+        self.key_store
+            .delete(&legacy_account_secret_entry(account, name))?;
         if let Some(acc) = self.find_account(account)? {
             self.conn.execute(
                 "DELETE FROM account_secrets WHERE account = ?1 AND name = ?2",
@@ -1395,7 +1411,9 @@ impl Store {
         };
         for name in &secret_names {
             self.key_store
-                .delete(&account_secret_entry(account, name))?;
+                .delete(&account_secret_entry(&self.data_dir, account, name))?;
+            self.key_store
+                .delete(&legacy_account_secret_entry(account, name))?;
             report.secrets_deleted += 1;
         }
         if let Some(acc) = acc {
@@ -1462,12 +1480,13 @@ impl Store {
         report.files_left = fsutil::files_under(&blob_dir)?.len() as u64
             + self.temp_dirs_of(&temp_root, &message_ids)?.len() as u64;
         for name in &secret_names {
-            if self
-                .key_store
-                .load(&account_secret_entry(account, name))?
-                .is_some()
-            {
-                report.secrets_left += 1;
+            for entry in [
+                account_secret_entry(&self.data_dir, account, name),
+                legacy_account_secret_entry(account, name),
+            ] {
+                if self.key_store.load(&entry)?.is_some() {
+                    report.secrets_left += 1;
+                }
             }
         }
         report.check()
@@ -1513,7 +1532,8 @@ impl Store {
             for row in rows {
                 let (account, name) = row?;
                 if let Ok(account) = AccountId::new(account) {
-                    entries.push(account_secret_entry(&account, &name));
+                    entries.push(account_secret_entry(&self.data_dir, &account, &name));
+                    entries.push(legacy_account_secret_entry(&account, &name));
                 }
             }
         }

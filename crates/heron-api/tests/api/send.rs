@@ -324,7 +324,10 @@ fn mail_queued_before_signing_in_waits_and_asks_for_a_sign_in() {
     heron.send_draft(&mut store, draft.id, SendAt::Now).unwrap();
 
     let report = runtime().block_on(heron.flush_outbox(&mut store)).unwrap();
-    let err = report[0].error.as_ref().expect("nothing can be sent");
+    let err = report[0]
+        .error
+        .as_ref()
+        .unwrap_or_else(|| panic!("nothing can be sent: {report:?}"));
     assert_eq!(err.code, ErrorCode::SignInRequired, "{err:?}");
     assert!(err.message.contains(&alice.address), "{}", err.message);
     let outbox = heron_api::send::outbox(&store).unwrap();

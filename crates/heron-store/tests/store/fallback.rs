@@ -170,7 +170,11 @@ fn a_store_keyed_by_a_file_keeps_using_it_when_a_keyring_appears() {
     );
     assert!(
         KeyFileStore::in_dir(&d.keys)
-            .load(&account_secret_entry(&account("corp"), "token"))
+            .load(&account_secret_entry(
+                &std::fs::canonicalize(&d.data).unwrap(),
+                &account("corp"),
+                "token"
+            ))
             .unwrap()
             .is_some()
     );

@@ -68,9 +68,13 @@ fn real_keyring_round_trip_and_store_lifecycle() {
     assert_eq!(report.secrets_deleted, 2);
     assert!(ring.load(&master_key_entry(&data)).unwrap().is_none());
     assert!(
-        ring.load(&heron_store::account_secret_entry(&acc, "imap-password"))
-            .unwrap()
-            .is_none()
+        ring.load(&heron_store::account_secret_entry(
+            &data,
+            &acc,
+            "imap-password"
+        ))
+        .unwrap()
+        .is_none()
     );
     assert!(!data.exists());
 }

@@ -212,9 +212,13 @@ fn wiping_an_account_removes_its_rows_blobs_secrets_and_keeps_others() {
             .is_empty()
     );
     assert!(
-        keys.load(&account_secret_entry(&account("alpha"), "imap-password"))
-            .unwrap()
-            .is_none()
+        keys.load(&account_secret_entry(
+            &data,
+            &account("alpha"),
+            "imap-password"
+        ))
+        .unwrap()
+        .is_none()
     );
 
     assert_eq!(
@@ -579,4 +583,73 @@ fn a_message_dated_after_2038_or_before_1970_does_not_break_the_conversation_lis
     let (total, rows) = store.folder_threads_window(inbox, 0, 10).unwrap();
     assert_eq!(total, 2);
     assert_eq!((rows[0].latest.uid, rows[0].count), (1, 2));
+}
+
+/// Regression: account secrets were named after the account id alone, so two data
+/// directories (two profiles, or a test beside another) with the same account id read
+/// each other's password, and wiping one deleted the other's.
+#[test]
+fn two_data_directories_keep_their_own_secrets_for_the_same_account() {
+    let keys = Arc::new(MemKeyStore::default());
+    let tmp = tempfile::tempdir().unwrap();
+    let (a_dir, b_dir) = (tmp.path().join("a"), tmp.path().join("b"));
+    let mut a = open(&a_dir, &keys).unwrap();
+    let mut b = open(&b_dir, &keys).unwrap();
+    let acc = account("corp");
+    a.store_account_secret(&acc, "imap-password", &Secret::new("for-a"))
+        .unwrap();
+    assert!(
+        b.load_account_secret(&acc, "imap-password")
+            .unwrap()
+            .is_none(),
+        "b never signed in"
+    );
+    b.store_account_secret(&acc, "imap-password", &Secret::new("for-b"))
+        .unwrap();
+    let secret = |s: &Store| {
+        s.load_account_secret(&acc, "imap-password")
+            .unwrap()
+            .map(|x| x.expose().to_owned())
+    };
+    assert_eq!(secret(&a).as_deref(), Some("for-a"));
+    assert_eq!(secret(&b).as_deref(), Some("for-b"));
+
+    b.wipe_account(&acc).unwrap();
+    assert_eq!(secret(&b), None);
+    assert_eq!(
+        secret(&a).as_deref(),
+        Some("for-a"),
+        "a's password survives b's wipe"
+    );
+}
+
+/// A secret kept under the old, per-account name is found once and moved to the data
+/// directory's own name; a wipe leaves neither.
+#[test]
+fn a_secret_under_the_old_name_is_moved_to_the_data_directorys_own() {
+    let keys = Arc::new(MemKeyStore::default());
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let mut store = open(&data, &keys).unwrap();
+    let acc = account("corp");
+    // Known to the store (as every stored secret is), but kept under the old name.
+    store
+        .store_account_secret(&acc, "imap-password", &Secret::new("old"))
+        .unwrap();
+    let canonical = std::fs::canonicalize(&data).unwrap();
+    let new_name = account_secret_entry(&canonical, &acc, "imap-password");
+    keys.delete(&new_name).unwrap();
+    keys.store("account:corp:imap-password", b"old").unwrap();
+
+    let found = store.load_account_secret(&acc, "imap-password").unwrap();
+    assert_eq!(found.map(|s| s.expose().to_owned()).as_deref(), Some("old"));
+    assert!(keys.load("account:corp:imap-password").unwrap().is_none());
+    assert!(keys.load(&new_name).unwrap().is_some());
+
+    keys.store("account:corp:imap-password", b"stale copy")
+        .unwrap();
+    let report = store.wipe_account(&acc).unwrap();
+    assert_eq!(report.secrets_left, 0, "{report:?}");
+    assert!(keys.load("account:corp:imap-password").unwrap().is_none());
+    assert!(keys.load(&new_name).unwrap().is_none());
 }
