@@ -177,7 +177,8 @@ pub(crate) fn sync_error(e: SyncError) -> ApiError {
         "certificate_untrusted" => ErrorCode::CertificateUntrusted,
         "tls_failed" | "starttls_unavailable" | "preauth_without_tls" => ErrorCode::TlsFailed,
         "authentication_failed" | "mechanism_unavailable" => ErrorCode::AuthenticationFailed,
-        "timeout" | "connection_lost" => ErrorCode::ConnectionLost,
+        // The server could not check the login now: retried like a lost connection.
+        "timeout" | "connection_lost" | "server_busy" => ErrorCode::ConnectionLost,
         "server_refused" => ErrorCode::ServerRefused,
         "limit_exceeded" | "protocol_error" | "invalid_value" => ErrorCode::ServerMisbehaved,
         "disk_full" => ErrorCode::DiskFull,

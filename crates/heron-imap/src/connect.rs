@@ -486,11 +486,19 @@ async fn authenticate(
 fn auth_error(e: async_imap::error::Error) -> ImapError {
     match e {
         async_imap::error::Error::No(text) | async_imap::error::Error::Bad(text) => {
-            ImapError::AuthenticationFailed {
-                server_says: server_words(&text),
-            }
+            login_refusal(server_words(&text))
         }
         other => ImapError::from_client("login", other),
+    }
+}
+
+/// A login the server refused: a wrong password, unless the server says it could not
+/// check it (`[UNAVAILABLE]`, RFC 5530), which passes by itself.
+fn login_refusal(server_says: String) -> ImapError {
+    if server_says.to_ascii_uppercase().contains("[UNAVAILABLE]") {
+        ImapError::LoginUnavailable { server_says }
+    } else {
+        ImapError::AuthenticationFailed { server_says }
     }
 }
 
@@ -511,6 +519,18 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+
+    #[test]
+    fn a_login_the_server_could_not_check_is_retried_not_a_wrong_password() {
+        let unavailable = login_refusal(
+            "[UNAVAILABLE] Temporary authentication failure. [host:2026-11-29 23:40:01]".to_owned(),
+        );
+        assert_eq!(unavailable.code(), "server_busy");
+        assert!(unavailable.is_transient());
+        let wrong = login_refusal("[AUTHENTICATIONFAILED] Authentication failed.".to_owned());
+        assert_eq!(wrong.code(), "authentication_failed");
+        assert!(!wrong.is_transient());
+    }
 
     #[test]
     fn a_refused_login_reads_as_the_servers_words() {

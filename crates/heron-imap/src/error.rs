@@ -49,6 +49,14 @@ pub enum ImapError {
         /// The server's words (shown to the user, never parsed).
         server_says: String,
     },
+    /// The server could not check the login just now (`NO [UNAVAILABLE]`, RFC 5530:
+    /// Dovecot's answer when its password service fails): the password may be right, so
+    /// this is retried, never reported as a wrong password.
+    #[error("The mail server cannot check the login just now: {server_says}")]
+    LoginUnavailable {
+        /// The server's words.
+        server_says: String,
+    },
     /// The configured way of logging in is not offered by the server. Heron never falls
     /// back to a weaker mechanism on its own.
     #[error("The server does not offer the {mechanism} login")]
@@ -98,6 +106,7 @@ impl ImapError {
             ImapError::Unreachable { .. }
                 | ImapError::Timeout { .. }
                 | ImapError::ConnectionLost(_)
+                | ImapError::LoginUnavailable { .. }
         ) || matches!(
             self,
             ImapError::Tls {
@@ -118,6 +127,7 @@ impl ImapError {
             ImapError::StartTlsUnavailable { .. } => "starttls_unavailable",
             ImapError::PreauthWithoutTls { .. } => "preauth_without_tls",
             ImapError::AuthenticationFailed { .. } => "authentication_failed",
+            ImapError::LoginUnavailable { .. } => "server_busy",
             ImapError::MechanismUnavailable { .. } => "mechanism_unavailable",
             ImapError::Timeout { .. } => "timeout",
             ImapError::ConnectionLost(_) => "connection_lost",
