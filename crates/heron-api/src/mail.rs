@@ -171,6 +171,23 @@ impl OpenFailure {
     }
 }
 
+/// [`ErrorCode::SignInRequired`] for an account with neither a password in the
+/// configuration nor a kept secret: nobody has signed in to it yet. `to` says what the
+/// sign-in is for ("get its mail").
+pub(crate) fn require_sign_in(
+    account: &heron_policy::AccountConfig,
+    secret: Option<&heron_model::Secret>,
+    to: &str,
+) -> Result<(), ApiError> {
+    if secret.is_none() && account.password.is_none() {
+        return Err(ApiError::new(
+            ErrorCode::SignInRequired,
+            format!("Sign in to {} to {to}", account.email),
+        ));
+    }
+    Ok(())
+}
+
 pub(crate) fn sync_error(e: SyncError) -> ApiError {
     let code = match e.code() {
         "server_unreachable" => ErrorCode::ServerUnreachable,
@@ -297,14 +314,11 @@ impl Heron {
                     continue;
                 }
             };
-            if secret.is_none() && account.password.is_none() {
+            if let Err(e) = require_sign_in(account, secret.as_ref(), "get its mail") {
                 out.push(AccountSync {
                     account: account.id.to_string(),
                     report: None,
-                    error: Some(ApiError::new(
-                        ErrorCode::SignInRequired,
-                        format!("Sign in to {} to get its mail", account.email),
-                    )),
+                    error: Some(e),
                 });
                 continue;
             }

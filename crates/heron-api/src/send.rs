@@ -13,7 +13,7 @@ use heron_sync::outbox::{OutboxReport, SentCopy, StoredEnvelope};
 use serde::{Deserialize, Serialize};
 
 use crate::local_data::store_error;
-use crate::mail::sync_error;
+use crate::mail::{require_sign_in, sync_error};
 use crate::{ApiError, ErrorCode, Heron};
 
 /// A draft as the composer and `heronctl send` describe it. Addresses are kept as the
@@ -499,12 +499,7 @@ impl Heron {
                 // A refused refresh token keeps its code (the user signs in again), and
                 // so does an account nobody has signed in to yet: the mail waits.
                 let secret = self.account_credential(store, account).await?;
-                if secret.is_none() && account.password.is_none() {
-                    return Err(ApiError::new(
-                        ErrorCode::SignInRequired,
-                        format!("Sign in to {} to send its mail", account.email),
-                    ));
-                }
+                require_sign_in(account, secret.as_ref(), "send its mail")?;
                 let smtp = heron_sync::smtp_options(account, &policy.settings.security, secret)
                     .map_err(sync_error)?;
                 let copy = sent_copy(store, account);

@@ -1252,18 +1252,26 @@ impl Store {
         )
     }
 
+    /// The keyring names a secret of this store may have: its own, and the one used
+    /// before secrets were per data directory (deleted and checked by every wipe).
+    fn secret_entries(&self, account: &AccountId, name: &str) -> [String; 2] {
+        [
+            account_secret_entry(&self.data_dir, account, name),
+            legacy_account_secret_entry(account, name),
+        ]
+    }
+
     /// Reads an account secret. One kept under the name used before secrets were per
     /// data directory is moved to this store's own name on the way.
     pub fn load_account_secret(&self, account: &AccountId, name: &str) -> Result<Option<Secret>> {
-        let entry = account_secret_entry(&self.data_dir, account, name);
+        let [entry, legacy] = self.secret_entries(account, name);
         let mut found = self.key_store.load(&entry)?;
-        if found.is_none() {
-            let legacy = legacy_account_secret_entry(account, name);
-            if let Some(bytes) = self.key_store.load(&legacy)? {
-                self.key_store.store(&entry, &bytes)?;
-                self.key_store.delete(&legacy)?;
-                found = Some(bytes);
-            }
+        if found.is_none()
+            && let Some(bytes) = self.key_store.load(&legacy)?
+        {
+            self.key_store.store(&entry, &bytes)?;
+            self.key_store.delete(&legacy)?;
+            found = Some(bytes);
         }
         match found {
             None => Ok(None),
@@ -1277,10 +1285,9 @@ impl Store {
 
     /// Deletes an account secret.
     pub fn delete_account_secret(&mut self, account: &AccountId, name: &str) -> Result<()> {
-        self.key_store
-            .delete(&account_secret_entry(&self.data_dir, account, name))?;
-        self.key_store
-            .delete(&legacy_account_secret_entry(account, name))?;
+        for entry in self.secret_entries(account, name) {
+            self.key_store.delete(&entry)?;
+        }
         if let Some(acc) = self.find_account(account)? {
             self.conn.execute(
                 "DELETE FROM account_secrets WHERE account = ?1 AND name = ?2",
@@ -1410,10 +1417,9 @@ impl Store {
             None => (Vec::new(), Vec::new(), Vec::new()),
         };
         for name in &secret_names {
-            self.key_store
-                .delete(&account_secret_entry(&self.data_dir, account, name))?;
-            self.key_store
-                .delete(&legacy_account_secret_entry(account, name))?;
+            for entry in self.secret_entries(account, name) {
+                self.key_store.delete(&entry)?;
+            }
             report.secrets_deleted += 1;
         }
         if let Some(acc) = acc {
@@ -1480,10 +1486,7 @@ impl Store {
         report.files_left = fsutil::files_under(&blob_dir)?.len() as u64
             + self.temp_dirs_of(&temp_root, &message_ids)?.len() as u64;
         for name in &secret_names {
-            for entry in [
-                account_secret_entry(&self.data_dir, account, name),
-                legacy_account_secret_entry(account, name),
-            ] {
+            for entry in self.secret_entries(account, name) {
                 if self.key_store.load(&entry)?.is_some() {
                     report.secrets_left += 1;
                 }
@@ -1532,8 +1535,7 @@ impl Store {
             for row in rows {
                 let (account, name) = row?;
                 if let Ok(account) = AccountId::new(account) {
-                    entries.push(account_secret_entry(&self.data_dir, &account, &name));
-                    entries.push(legacy_account_secret_entry(&account, &name));
+                    entries.extend(self.secret_entries(&account, &name));
                 }
             }
         }
